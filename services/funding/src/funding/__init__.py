@@ -1,0 +1,1 @@
+"""The funding service: Joint funds, calls, proposals, reviews, awards, disbursements and projects."""

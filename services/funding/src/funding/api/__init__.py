@@ -1,0 +1,1 @@
+"""Funding: api layer."""

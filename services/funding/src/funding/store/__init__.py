@@ -1,0 +1,1 @@
+"""Funding: store layer."""

@@ -1,0 +1,1 @@
+"""Notifications: domain layer (who is told what; pure)."""

@@ -1,0 +1,1 @@
+"""Notifications: store layer."""

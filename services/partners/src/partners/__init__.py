@@ -1,0 +1,1 @@
+"""The partners service: partner organizations, agreements, joint research centers, portfolios."""

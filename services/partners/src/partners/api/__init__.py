@@ -1,0 +1,1 @@
+"""Partners' HTTP API: routes and schemas; turns HTTP into commands, nothing more."""

@@ -1,0 +1,1 @@
+"""Partners' domain: entities, rules and life cycles. Pure: no FastAPI, PyMongo or aiokafka."""

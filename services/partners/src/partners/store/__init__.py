@@ -1,0 +1,1 @@
+"""Partners' storage: repositories over the shared write model, claims, and query helpers."""

@@ -1,0 +1,1 @@
+"""The techtransfer service: Technologies, patents, licenses, royalties and income distribution."""

@@ -1,0 +1,1 @@
+"""Techtransfer: api layer."""

@@ -1,0 +1,1 @@
+"""Techtransfer: domain layer."""

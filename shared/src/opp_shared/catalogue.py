@@ -1,0 +1,54 @@
+"""The event catalogue of DOMAIN.md: every topic and event type on the platform.
+
+One topic per aggregate type, named `<service>.<aggregate>`; each topic has a
+dead-letter topic `<topic>.dlq`. The compose topic-creation step and every
+service's start-up create topics from this list, so a name is written once.
+"""
+
+from __future__ import annotations
+
+EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "partners.partner": ("registered", "updated", "status_changed", "archived", "merged"),
+    "partners.agreement": (
+        "drafted", "submitted", "signed", "activated", "amended", "expiring",
+        "signature_overdue", "expired", "terminated", "renewed",
+    ),
+    "partners.center": ("established", "updated", "closed"),
+    "funding.fund": ("created", "updated", "closed"),
+    "funding.call": ("opened", "closed"),
+    "funding.proposal": ("submitted", "reviewed", "awarded", "rejected", "withdrawn"),
+    "funding.award": ("granted", "closed"),
+    "funding.disbursement": ("scheduled", "approved", "paid"),
+    "funding.project": ("started", "milestone_reached", "completed", "terminated"),
+    "techtransfer.technology": ("disclosed", "protected", "status_changed", "deadline_approaching"),
+    "techtransfer.license": ("executed", "terminated", "expired"),
+    "techtransfer.royalty_report": ("received", "overdue"),
+    "techtransfer.distribution": ("made",),
+    "notifications.delivery": ("failed",),
+}
+
+DLQ_SUFFIX = ".dlq"
+
+
+def all_topics() -> list[str]:
+    return list(EVENT_TYPES)
+
+
+def topics_of(service: str) -> list[str]:
+    """The topics a service publishes to (it owns those aggregate types)."""
+    return [topic for topic in EVENT_TYPES if topic.split(".", 1)[0] == service]
+
+
+def topic_of(event_type: str) -> str:
+    topic, _, action = event_type.rpartition(".")
+    if topic not in EVENT_TYPES or action not in EVENT_TYPES[topic]:
+        raise KeyError(f"{event_type!r} is not in the event catalogue")
+    return topic
+
+
+def all_event_types() -> list[str]:
+    return [f"{topic}.{action}" for topic, actions in EVENT_TYPES.items() for action in actions]
+
+
+def dlq_topic(topic: str) -> str:
+    return topic + DLQ_SUFFIX

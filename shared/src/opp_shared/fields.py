@@ -1,0 +1,87 @@
+"""Field types for request schemas, shared by every service's API.
+
+Everything a client sends is bounded and clean before it reaches the
+domain or the database: strings have a maximum length, and no control
+characters or unpaired surrogates (FerretDB refuses NUL, BSON cannot encode
+a lone surrogate: either would otherwise surface as a 500); numbers have
+bounds that fit a 64-bit integer; codes are checked against their standard.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _encodable(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text contains an unpaired surrogate") from None
+    return value
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL_ONE_LINE.search(value):
+        raise ValueError("text may not contain control characters or line breaks")
+    return _encodable(value)
+
+
+def _multi_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("text may not contain control characters")
+    return _encodable(value)
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _currency(value: str) -> str:
+    code = value.upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+def _no_leading_dollar(value: str) -> str:
+    if value.startswith("$"):
+        raise ValueError("may not start with $")
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_one_line)]
+LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_multi_line)]
+Reference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$"),
+]
+CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2), AfterValidator(_country)]
+CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3), AfterValidator(_currency)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-.]{3,39}$")]
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s/$.?#][^\s]*$"),
+    AfterValidator(_one_line),
+]
+Version = Annotated[int, Field(ge=1, le=2**53)]
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_one_line), AfterValidator(_no_leading_dollar)]
+
+
+class StrictBody(BaseModel):
+    """Base of request bodies: unknown fields are refused (422), not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)

@@ -1,0 +1,248 @@
+"""One service process: its database, its write model, its workers, and their life cycle.
+
+A service's `main.py` builds a `ServiceRuntime`, adds its consumers and
+scheduled jobs, and hands it to `web.app.create_app`. Which parts run in a
+process is chosen by `OPP_RUN` (api, relay, consumers, scheduler): all of
+them for local use, or the API and the workers in separate processes of the
+same image when ops scale the API out. Health and metrics are served in
+every process.
+
+Workers are supervised: one that fails is logged and restarted after a
+pause, so a broker or database outage never needs a manual restart.
+Shutdown (SIGTERM through uvicorn) lets requests in flight finish, then
+stops the workers (consumers commit what they handled), flushes the
+producer and closes the database client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from opp_shared.auth import TokenVerifier
+from opp_shared.catalogue import dlq_topic, topics_of
+from opp_shared.claims import CLAIMS, Claims, Lease
+from opp_shared.clock import Clock, SystemClock
+from opp_shared.consumer import ConsumerWorker, EventRouter, RetryPolicy
+from opp_shared.eventstore import EventStore
+from opp_shared.kafka import ProducerHolder, describe_cluster, ensure_topics
+from opp_shared.mongo import connect, ping
+from opp_shared.relay import Relay
+from opp_shared.scheduler import Job, Scheduler
+from opp_shared.settings import ProcessPart, ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    name: str
+
+    async def run(self, stopping: asyncio.Event) -> None: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        projections: dict[str, str],
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.holder_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.client = connect(
+            settings.mongo_url.get_secret_value(), timeout_ms=settings.mongo_timeout_ms, app_name=settings.service_name
+        )
+        self.db = self.client[settings.database_name]
+        self.claims = Claims(self.db[CLAIMS], self.clock)
+        self.store = EventStore(
+            self.db, source=settings.event_source, projections=projections, clock=self.clock, on_append=self._wake_relay
+        )
+        self.producer = ProducerHolder(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-{os.getpid()}")
+        self.token_verifier = TokenVerifier(
+            secret=settings.jwt_secret.get_secret_value(),
+            jwks_url=settings.jwt_jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        self.relay = Relay(
+            self.store,
+            self.producer,
+            topic_name=settings.topic,
+            batch_size=settings.relay_batch_size,
+            poll_seconds=settings.relay_poll_seconds,
+            lease=self.lease("relay"),
+        )
+        self.consumers: list[ConsumerWorker] = []
+        self.jobs: list[Job] = []
+        self.index_setups: list[Callable[[], Awaitable[None]]] = [self.store.ensure_indexes, self.claims.ensure_indexes]
+        self.consumed_topics: set[str] = set()
+        self._scheduler: Scheduler | None = None
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._setup_done = False
+        self._kafka_checked: tuple[float, bool, str | None] = (0.0, False, None)
+
+    # -- composition ----------------------------------------------------------
+
+    def lease(self, name: str) -> Lease:
+        return Lease(self.claims, name, self.holder_id, slot_seconds=self.settings.lease_slot_seconds, clock=self.clock)
+
+    def add_consumer(self, name: str, topics: list[str], router: EventRouter) -> ConsumerWorker:
+        """A consumer group `<namespace><service>.<name>` reading `topics` (catalogue names)."""
+        worker = ConsumerWorker(
+            name=f"consumer:{name}",
+            group_id=self.settings.group(name),
+            topics=[self.settings.topic(t) for t in topics],
+            router=router,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            producer=self.producer,
+            policy=RetryPolicy(
+                max_attempts=self.settings.consumer_max_attempts,
+                backoff_seconds=self.settings.consumer_retry_backoff_seconds,
+            ),
+        )
+        self.consumed_topics.update(topics)
+        self.consumers.append(worker)
+        return worker
+
+    def add_job(self, job: Job) -> None:
+        self.jobs.append(job)
+
+    def add_index_setup(self, setup: Callable[[], Awaitable[None]]) -> None:
+        self.index_setups.append(setup)
+
+    @property
+    def scheduler(self) -> Scheduler:
+        if self._scheduler is None:
+            self._scheduler = Scheduler(
+                self.jobs, self.clock, interval_seconds=self.settings.scheduler_interval_seconds, lease=self.lease("scheduler")
+            )
+        return self._scheduler
+
+    def _wake_relay(self) -> None:
+        self.relay.wake()
+
+    def workers(self) -> list[Worker]:
+        chosen: list[Worker] = []
+        if self.settings.runs(ProcessPart.RELAY):
+            chosen.append(self.relay)
+        if self.settings.runs(ProcessPart.CONSUMERS):
+            chosen.extend(self.consumers)
+        if self.settings.runs(ProcessPart.SCHEDULER) and self.jobs:
+            chosen.append(self.scheduler)
+        return chosen
+
+    # -- life cycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._tasks = [asyncio.create_task(self._setup(), name="setup")]
+        self._tasks += [
+            asyncio.create_task(self._supervise(worker), name=worker.name) for worker in self.workers()
+        ]
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=self.settings.shutdown_grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks = []
+        try:
+            await self.producer.close()
+        except Exception:
+            log.warning("producer did not flush cleanly", exc_info=True)
+        await self.client.close()
+
+    async def _setup(self) -> None:
+        """Indexes and topics, retried until the servers answer; workers wait for it."""
+        delay = 0.5
+        while not self._stopping.is_set():
+            try:
+                for setup in self.index_setups:
+                    await setup()
+                if self.settings.kafka_create_topics:
+                    await self.create_topics()
+                self._setup_done = True
+                return
+            except Exception as exc:
+                log.warning("setup not done yet (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                except TimeoutError:
+                    delay = min(delay * 2, 15.0)
+
+    async def create_topics(self) -> list[str]:
+        """This service's own topics, what it consumes (so that a consumer never waits
+        for a metadata refresh to see a topic created later) and their dead-letter topics."""
+        consumed = sorted(self.consumed_topics)
+        wanted = sorted(set(topics_of(self.settings.service_name)) | set(consumed)) + [dlq_topic(t) for t in consumed]
+        return await ensure_topics(
+            self.settings.kafka_bootstrap_servers,
+            [self.settings.topic(t) for t in wanted],
+            partitions=self.settings.kafka_topic_partitions,
+            replication_factor=self.settings.kafka_replication_factor,
+        )
+
+    async def wait_until_set_up(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._setup_done:
+            if time.monotonic() > deadline:
+                raise TimeoutError("setup (indexes, topics) did not finish")
+            await asyncio.sleep(0.05)
+
+    async def _supervise(self, worker: Worker) -> None:
+        while not self._setup_done and not self._stopping.is_set():
+            await asyncio.sleep(0.1)
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                await worker.run(self._stopping)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("worker %s failed; restarting in %.0fs", worker.name, delay)
+                setattr(worker, "last_error", f"{type(exc).__name__}: {exc}")
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                except TimeoutError:
+                    delay = min(delay * 2, 30.0)
+
+    # -- health -------------------------------------------------------------
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        checks: dict[str, Any] = {}
+        try:
+            await asyncio.wait_for(ping(self.client), timeout=3)
+            checks["mongodb"] = {"ok": True}
+        except Exception as exc:
+            checks["mongodb"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        checks["kafka"] = await self._kafka_check()
+        checks["setup"] = {"ok": self._setup_done}
+        relay_ok = self.relay.healthy or not self.settings.runs(ProcessPart.RELAY)
+        checks["workers"] = {w.name: w.health() for w in self.workers()}
+        checks["relay"] = {"ok": relay_ok, **self.relay.health()}
+        ok = checks["mongodb"]["ok"] and checks["kafka"]["ok"] and self._setup_done and relay_ok
+        return ok, checks
+
+    async def _kafka_check(self) -> dict[str, Any]:
+        checked_at, ok, error = self._kafka_checked
+        if time.monotonic() - checked_at > 5:  # the broker is asked at most every 5 s
+            try:
+                await describe_cluster(self.settings.kafka_bootstrap_servers)
+                ok, error = True, None
+            except Exception as exc:
+                ok, error = False, f"{type(exc).__name__}: {exc}"[:300]
+            self._kafka_checked = (time.monotonic(), ok, error)
+        return {"ok": ok} if ok else {"ok": False, "error": error}

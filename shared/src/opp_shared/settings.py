@@ -1,0 +1,114 @@
+"""Settings every service shares, read from `OPP_*` environment variables.
+
+Defaults work against the local stack (`make up`); docker-compose and
+deployments override them. A service subclasses `ServiceSettings` to set its
+name, port and database, and to add what only it needs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Documented in the README: only for local use; deployed services verify RS256 tokens against a JWKS URL.
+LOCAL_JWT_SECRET = "opp-local-development-secret-not-for-production"
+
+
+class ProcessPart(StrEnum):
+    """What a process runs. One process may run all of them (local use), or ops
+    run the API and the workers as separate processes of the same image."""
+
+    API = "api"
+    RELAY = "relay"
+    CONSUMERS = "consumers"
+    SCHEDULER = "scheduler"
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPP_", extra="ignore", validate_default=True)
+
+    service_name: str = "service"
+    environment: str = "local"
+
+    # -- process ---------------------------------------------------------
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    run: Annotated[list[ProcessPart], NoDecode] = Field(
+        default_factory=lambda: list(ProcessPart),
+        description="Comma-separated parts this process runs: api, relay, consumers, scheduler.",
+    )
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    # -- MongoDB ---------------------------------------------------------
+    mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
+    mongo_database: str = ""
+    mongo_timeout_ms: int = Field(default=5000, ge=100)
+
+    # -- Kafka -----------------------------------------------------------
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_namespace: str = Field(
+        default="",
+        description="Prefix for topic and consumer-group names: isolates tests and shared clusters.",
+    )
+    kafka_topic_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_create_topics: bool = True
+
+    # -- workers ---------------------------------------------------------
+    relay_batch_size: int = Field(default=200, ge=1, le=5000)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    consumer_max_attempts: int = Field(default=4, ge=1)
+    consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+    lease_slot_seconds: float = Field(default=10.0, gt=0)
+
+    # -- HTTP API ----------------------------------------------------------
+    jwt_secret: SecretStr = SecretStr(LOCAL_JWT_SECRET)
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # -- logs --------------------------------------------------------------
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("run", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("mongo_database")
+    @classmethod
+    def _database_name(cls, value: str) -> str:
+        if value and any(c in value for c in '/\\. "$'):
+            raise ValueError("a MongoDB database name may not contain / \\ . space \" or $")
+        return value
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_database or self.service_name
+
+    @property
+    def event_source(self) -> str:
+        """The CloudEvents `source` of everything this service publishes."""
+        return f"/opp/{self.service_name}"
+
+    def runs(self, part: ProcessPart) -> bool:
+        return part in self.run
+
+    def topic(self, name: str) -> str:
+        return self.kafka_namespace + name
+
+    def group(self, name: str) -> str:
+        return f"{self.kafka_namespace}{self.service_name}.{name}"

@@ -1,0 +1,123 @@
+"""Helpers for tests that talk to the real servers and to running services."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import FastAPI
+
+from opp_shared.auth import issue_local_token
+from opp_shared.envelope import CloudEvent
+from opp_shared.settings import LOCAL_JWT_SECRET, ServiceSettings
+from opp_shared.testing.servers import Servers
+
+T = TypeVar("T")
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def new_namespace() -> str:
+    """A name that isolates one test: database names and Kafka topics/groups carry it."""
+    return "t" + uuid.uuid4().hex[:10]
+
+
+def settings_for(cls: type[S], servers: Servers, namespace: str, **overrides: Any) -> S:
+    """A service's settings pointing at the test servers, isolated by `namespace`,
+    with short intervals so that tests need not wait long."""
+    service = cls.model_fields["service_name"].default
+    values: dict[str, Any] = {
+        "mongo_url": servers.mongo_url,
+        "mongo_database": f"{namespace}_{service}",
+        "kafka_bootstrap_servers": servers.kafka_bootstrap,
+        "kafka_namespace": f"{namespace}.",
+        "kafka_topic_partitions": 2,
+        "relay_poll_seconds": 0.1,
+        "consumer_retry_backoff_seconds": 0.05,
+        "scheduler_interval_seconds": 3600,
+        "lease_slot_seconds": 2,
+        "log_json": False,
+        "shutdown_grace_seconds": 10,
+    }
+    values.update(overrides)
+    return cls(**values)
+
+
+def token(*roles: str, sub: str | None = None) -> str:
+    return issue_local_token(LOCAL_JWT_SECRET, sub or f"test-{'-'.join(roles) or 'nobody'}", list(roles))
+
+
+def auth(*roles: str, sub: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(*roles, sub=sub)}"}
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (its workers included) and give an HTTP client for it."""
+    async with app.router.lifespan_context(app):
+        await app.state.runtime.wait_until_set_up()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Call `check` until it returns a truthy value (answered) or the time is up (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = await check()
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s; last answer: {last!r}")
+        await asyncio.sleep(interval)
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[list[Any]], bool],
+    timeout: float = 30.0,
+) -> list[Any]:
+    """Read a topic from the beginning with a client of the test's own (no group,
+    nothing committed) until `until(records)` holds; answer the raw records."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        partitions: set[int] | None = None
+        while partitions is None:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions is None:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"topic {topic} never appeared")
+                await consumer._client.force_metadata_update()  # the topic may be newer than our metadata
+                await asyncio.sleep(0.2)
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[Any] = []
+        while not until(records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: condition not met within {timeout}s; read {len(records)} records")
+            batch = await consumer.getmany(timeout_ms=200)
+            for part in batch.values():
+                records.extend(part)
+        return records
+    finally:
+        await consumer.stop()
+
+
+def events_of(records: list[Any], subject: str | None = None) -> list[CloudEvent]:
+    events = [CloudEvent.from_json_bytes(r.value) for r in records]
+    return [e for e in events if subject is None or e.subject == subject]

@@ -1,0 +1,91 @@
+"""Where the tests' real servers come from, in this order:
+
+1. `OPP_TEST_MONGO_URL` and `OPP_TEST_KAFKA_BOOTSTRAP`: servers someone already runs
+   (the compose stack, a CI service);
+2. a Docker engine: testcontainers' MongoDB (`mongo:8.0`) and Kafka modules;
+3. otherwise (these machines): the project's local stack, FerretDB and Kafka
+   started by `deploy/local/stack.py` on free ports in a temporary folder, and
+   stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+STACK_SCRIPT = REPO_ROOT / "deploy" / "local" / "stack.py"
+
+
+@dataclass(frozen=True)
+class Servers:
+    mongo_url: str
+    kafka_bootstrap: str
+    kind: str  # "external", "testcontainers" or "local"
+
+
+def _load_stack_module():
+    spec = importlib.util.spec_from_file_location("opp_local_stack", STACK_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["opp_local_stack"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _docker_engine_available() -> bool:
+    if os.environ.get("OPP_TEST_NO_DOCKER") or shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@contextmanager
+def local_stack(data_dir: Path) -> Iterator[Servers]:
+    stack = _load_stack_module()
+    ports = stack.free_ports(4)
+    config = stack.StackConfig(
+        data_dir=data_dir,
+        kafka_port=ports[0],
+        kafka_controller_port=ports[1],
+        mongo_port=ports[2],
+        ferretdb_debug_port=ports[3],
+        timeout=180.0,
+    )
+    try:
+        stack.start(config)
+        yield Servers(config.mongo_url, config.kafka_bootstrap, "local")
+    finally:
+        stack.stop(config)
+
+
+@contextmanager
+def containers() -> Iterator[Servers]:  # pragma: no cover - needs a Docker engine, which these machines lack
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.mongodb import MongoDbContainer
+
+    mongo_image = os.environ.get("OPP_TEST_MONGO_IMAGE", "mongo:8.0")
+    kafka_image = os.environ.get("OPP_TEST_KAFKA_IMAGE", "confluentinc/cp-kafka:7.9.0")
+    with MongoDbContainer(mongo_image) as mongo, KafkaContainer(kafka_image).with_kraft() as kafka:
+        yield Servers(mongo.get_connection_url(), kafka.get_bootstrap_server(), "testcontainers")
+
+
+@contextmanager
+def test_servers(tmp_dir: Path) -> Iterator[Servers]:
+    url, bootstrap = os.environ.get("OPP_TEST_MONGO_URL"), os.environ.get("OPP_TEST_KAFKA_BOOTSTRAP")
+    if url and bootstrap:
+        yield Servers(url, bootstrap, "external")
+    elif _docker_engine_available():
+        with containers() as servers:
+            yield servers
+    else:
+        with local_stack(tmp_dir) as servers:
+            yield servers

@@ -1,0 +1,44 @@
+"""Create every topic of the catalogue and its dead-letter topic.
+
+    python -m opp_shared.topics            # uses OPP_KAFKA_* settings
+
+docker-compose runs this once before the services start; `make up` too.
+Creating a topic that exists is a no-op, so it is safe to run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from opp_shared.catalogue import all_topics, dlq_topic
+from opp_shared.kafka import ensure_topics
+from opp_shared.settings import ServiceSettings
+
+
+async def create_all(settings: ServiceSettings) -> list[str]:
+    names = [settings.topic(t) for t in all_topics()] + [settings.topic(dlq_topic(t)) for t in all_topics()]
+    return await ensure_topics(
+        settings.kafka_bootstrap_servers,
+        names,
+        partitions=settings.kafka_topic_partitions,
+        replication_factor=settings.kafka_replication_factor,
+    )
+
+
+def main() -> int:
+    settings = ServiceSettings(service_name="topics")
+    for attempt in range(30):
+        try:
+            created = asyncio.run(create_all(settings))
+            print(f"topics ready ({len(created)} created)")
+            return 0
+        except Exception as exc:  # the broker may still be starting
+            print(f"waiting for Kafka at {settings.kafka_bootstrap_servers}: {exc}", file=sys.stderr)
+            time.sleep(2)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Cursor pagination over current-state documents: `?limit=&cursor=` answering
+`{"items": [...], "next_cursor": ...}`, stably sorted.
+
+The cursor is opaque to clients: URL-safe base64 of the sort values of the
+last item, to continue strictly after it (keyset pagination, so pages do
+not shift when items are added). The sort always ends on `_id`, which is
+unique, so the order is total.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+
+from opp_shared.errors import InvalidInput
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class PageParams(BaseModel):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1 to 200).")
+    cursor: str | None = Field(None, max_length=2048, description="`next_cursor` of the previous page.")
+
+
+PageQuery = Annotated[PageParams, Query()]
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except Exception:
+        values = None
+    if not isinstance(values, list) or len(values) != length or not all(
+        isinstance(v, (str, int, float, bool)) or v is None for v in values
+    ):
+        raise InvalidInput(
+            "the cursor is not one this list gave out",
+            errors=[{"in": "query", "parameter": "cursor", "detail": "unknown cursor"}],
+        )
+    return values
+
+
+def _after(sort: list[tuple[str, int]], values: list[Any]) -> dict[str, Any]:
+    """The keyset condition 'strictly after these sort values'."""
+    alternatives = []
+    for i, (field, direction) in enumerate(sort):
+        condition = {f: v for (f, _), v in zip(sort[:i], values[:i], strict=True)}
+        condition[field] = {"$gt" if direction == ASCENDING else "$lt": values[i]}
+        alternatives.append(condition)
+    return {"$or": alternatives}
+
+
+async def paginate(
+    collection: AsyncCollection,
+    filter: dict[str, Any],
+    page: PageParams,
+    *,
+    sort: list[tuple[str, int]] | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of documents matching `filter`; sort defaults to `_id` (creation order)."""
+    sort = list(sort or [])
+    if not sort or sort[-1][0] != "_id":
+        sort.append(("_id", ASCENDING))  # unique, so the order is total
+    query = dict(filter)
+    if page.cursor:
+        after = _after(sort, decode_cursor(page.cursor, len(sort)))
+        query = {"$and": [query, after]} if query else after
+    documents = await collection.find(query).sort(sort).limit(page.limit + 1).to_list(None)
+    more = len(documents) > page.limit
+    documents = documents[: page.limit]
+    next_cursor = encode_cursor([_value(documents[-1], f) for f, _ in sort]) if more else None
+    return documents, next_cursor
+
+
+def _value(document: dict[str, Any], dotted: str) -> Any:
+    value: Any = document
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+__all__ = ["ASCENDING", "DESCENDING", "PageParams", "PageQuery", "paginate", "encode_cursor", "decode_cursor"]

@@ -1,0 +1,64 @@
+"""Routes every service has: health, metrics, and the generic history of an aggregate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from opp_shared.repository import Repository
+from opp_shared.web.pagination import PageQuery, decode_cursor, encode_cursor
+from opp_shared.web.security import Reader
+
+
+def operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="The process is up")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/health/ready", summary="The database and Kafka are reachable and the workers are well")
+    async def ready(request: Request) -> JSONResponse:
+        ok, checks = await request.app.state.runtime.readiness()
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class EventPage(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def history_router(prefix: str, repository: Repository, *, tag: str) -> APIRouter:
+    """`GET <prefix>/{id}/history`: the events recorded for one aggregate, oldest first.
+
+    These are the event records (outbox) of the aggregate: every one of them
+    is published, or about to be, exactly as shown here."""
+    router = APIRouter(tags=[tag])
+
+    @router.get(
+        prefix + "/{aggregate_id}/history",
+        summary=f"Events of one {repository.noun}, oldest first",
+        response_model=EventPage,
+    )
+    async def history(aggregate_id: str, page: PageQuery, _: Reader) -> dict[str, Any]:
+        await repository.get(aggregate_id)  # 404 for an unknown id rather than an empty list
+        after = int(decode_cursor(page.cursor, 1)[0]) if page.cursor else 0
+        events, last = await repository.store.history(
+            repository.aggregate_type, aggregate_id, after=after, limit=page.limit
+        )
+        return {
+            "items": [e.model_dump(mode="json", exclude_none=True) for e in events],
+            "next_cursor": encode_cursor([last]) if last is not None else None,
+        }
+
+    return router
