@@ -10,14 +10,22 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from pythonjsonlogger.json import JsonFormatter
+
+from opp_shared.clock import rfc3339
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 event_id_var: ContextVar[str | None] = ContextVar("event_id", default=None)
 traceparent_var: ContextVar[str | None] = ContextVar("traceparent", default=None)
 actor_var: ContextVar[str | None] = ContextVar("actor", default=None)
+
+
+class _JsonLines(JsonFormatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return rfc3339(datetime.fromtimestamp(record.created, UTC))
 
 
 class _ContextIds(logging.Filter):
@@ -38,7 +46,7 @@ def setup_logging(service: str, level: str = "INFO", json_lines: bool = True) ->
     handler.addFilter(_ContextIds(service))
     if json_lines:
         handler.setFormatter(
-            JsonFormatter(
+            _JsonLines(
                 "{asctime}{levelname}{name}{message}{service}{request_id}{correlation_id}{event_id}",
                 style="{",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

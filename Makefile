@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make up` and `make test` (see README.md).
+# Everything is installed by deploy/local/stack.py into .cache/ (ignored), so
+# nothing depends on what was installed by hand.
+
+PYTHON ?= python3
+STACK := $(PYTHON) deploy/local/stack.py
+VENV := .venv/bin
+ROLE ?= admin
+SUB ?=
+
+.PHONY: up down status test test-unit token seed bench install lock
+
+up:  ## install everything, start Kafka, FerretDB and the four services, wait until ready
+	$(STACK) up
+
+down:  ## stop the services and the servers (data is kept in .data/)
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+install:  ## uv, the .venv, the Kafka jars and the FerretDB binary (cached)
+	$(STACK) install all
+
+test: install  ## the whole suite; the fixtures start and stop their own servers
+	$(VENV)/python -m pytest
+
+test-unit: ## the tests that need no servers
+	$(STACK) install python
+	$(VENV)/python -m pytest -m "not integration and not e2e"
+
+token:  ## a local bearer token: make token ROLE=partnerships_officer [SUB=alice]
+	@$(VENV)/python -m opp_shared.auth --role $(ROLE) $(if $(SUB),--sub $(SUB))
+
+seed:  ## load the sample data set through the running API (after make up)
+	$(VENV)/python deploy/seed/seed.py
+
+bench:  ## benchmarks against a stack of their own: print figures and write plots to bench/out/
+	$(STACK) install all
+	.cache/tools/bin/uv sync --frozen --group bench --quiet
+	$(VENV)/python bench/run.py
+
+lock:  ## re-resolve uv.lock after changing a pyproject.toml
+	.cache/tools/bin/uv lock
