@@ -88,9 +88,11 @@ async def read_topic(
     *,
     until: Callable[[list[Any]], bool],
     timeout: float = 30.0,
+    settle: float = 0.0,
 ) -> list[Any]:
     """Read a topic from the beginning with a client of the test's own (no group,
-    nothing committed) until `until(records)` holds; answer the raw records."""
+    nothing committed) until `until(records)` holds, then `settle` seconds more
+    (to see a duplicate that would follow); answer the raw records."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -112,6 +114,10 @@ async def read_topic(
                 raise AssertionError(f"{topic}: condition not met within {timeout}s; read {len(records)} records")
             batch = await consumer.getmany(timeout_ms=200)
             for part in batch.values():
+                records.extend(part)
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            for part in (await consumer.getmany(timeout_ms=200)).values():
                 records.extend(part)
         return records
     finally:

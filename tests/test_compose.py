@@ -1,0 +1,274 @@
+"""The container deployment checked against the code, without Docker.
+
+docker-compose.yml, the services' Dockerfiles, .dockerignore and the gateway's
+nginx.conf repeat facts that live in the code (settings fields, ports, module
+names, API paths). Nothing here can run the containers, so these tests make
+sure the repetitions agree; they read files and build the apps, nothing more.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from opp_shared.settings import ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+NGINX_CONF = ROOT / "deploy" / "gateway" / "nginx.conf"
+
+# service -> its settings class (module, class name); the package is the service's name.
+SERVICES = {
+    "partners": "PartnersSettings",
+    "funding": "FundingSettings",
+    "techtransfer": "TechtransferSettings",
+    "notifications": "NotificationsSettings",
+}
+INFRASTRUCTURE = ("mongo", "kafka", "topics", "gateway", "mailpit")
+# Paths every service has that the gateway deliberately does not expose.
+NOT_ROUTED = re.compile(r"^/(health/|metrics$)")
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    return getattr(importlib.import_module(f"{service}.settings"), SERVICES[service])
+
+
+def env_names(settings: type[BaseSettings]) -> set[str]:
+    prefix = settings.model_config.get("env_prefix", "")
+    return {(prefix + name).upper() for name in settings.model_fields}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def dockerfile(service: str) -> str:
+    return (ROOT / "services" / service / "Dockerfile").read_text()
+
+
+def final_stage(text: str) -> str:
+    """The instructions of the image's last stage (what runs)."""
+    return re.split(r"^FROM\s", text, flags=re.M)[-1]
+
+
+def instruction(text: str, name: str) -> str:
+    """The argument of the last `name` instruction, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    found = re.findall(rf"^{name}\s+(.+)$", joined, flags=re.M)
+    assert found, f"no {name} instruction"
+    return found[-1].strip()
+
+
+def url_in(command: list[str] | str) -> tuple[int, str]:
+    """(port, path) of the http://127.0.0.1:PORT/PATH URL inside a health check command."""
+    text = command if isinstance(command, str) else " ".join(command)
+    match = re.search(r"http://(?:127\.0\.0\.1|localhost):(\d+)(/[\w/.-]*)", text)
+    assert match, f"no local URL in {text!r}"
+    return int(match.group(1)), match.group(2)
+
+
+def nginx_locations() -> list[tuple[str, str, str | None, int | None, str | None]]:
+    """(modifier, path, upstream host, upstream port, upstream path) of every
+    `location` whose block has no braces inside (all the proxying ones)."""
+    text = re.sub(r"#.*", "", NGINX_CONF.read_text())
+    locations = []
+    for modifier, path, body in re.findall(r"\blocation\s+(=|~\*?|\^~)?\s*([^\s{]+)\s*\{([^{}]*)\}", text):
+        proxy = re.search(r"proxy_pass\s+http://([\w.-]+):(\d+)([^\s;$]*)", body)
+        host, port, target = (proxy.group(1), int(proxy.group(2)), proxy.group(3)) if proxy else (None, None, None)
+        locations.append((modifier, path, host, port, target))
+    return locations
+
+
+def route(path: str) -> tuple[str, str | None]:
+    """nginx's choice for a request path among exact and prefix locations:
+    an exact match, else the longest prefix. Returns (location, upstream host)."""
+    locations = nginx_locations()
+    for modifier, prefix, host, _, _ in locations:
+        if modifier == "=" and prefix == path:
+            return prefix, host
+    prefixes = [(prefix, host) for modifier, prefix, host, _, _ in locations if not modifier and path.startswith(prefix)]
+    assert prefixes, f"no location matches {path}"
+    return max(prefixes, key=lambda p: len(p[0]))
+
+
+# -- docker-compose.yml ----------------------------------------------------
+
+
+def test_every_part_is_defined(compose):
+    services = compose["services"]
+    for name in INFRASTRUCTURE:
+        assert name in services, name
+    for name in SERVICES:
+        assert services[name]["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
+        assert (ROOT / services[name]["build"]["dockerfile"]).is_file()
+
+
+def test_images_are_the_real_servers(compose):
+    services = compose["services"]
+    assert re.fullmatch(r"mongo:8(\.\d+)*", services["mongo"]["image"])
+    assert re.fullmatch(r"apache/kafka:4(\.\d+)*", services["kafka"]["image"])
+    assert services["gateway"]["image"].startswith("nginx:")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_variable_passed_is_a_setting(compose, service):
+    env = compose["services"][service]["environment"]
+    opp = {name for name in env if name.startswith("OPP_")}
+    assert opp, "the service gets no OPP_* settings"
+    unknown = opp - env_names(settings_class(service))
+    assert not unknown, f"{service} has no settings for {sorted(unknown)}"
+    assert env["OPP_MONGO_DATABASE"] == service, "each service owns its database"
+
+
+def test_the_topics_job_gets_only_settings_and_runs_the_topics_module(compose):
+    topics = compose["services"]["topics"]
+    unknown = {n for n in topics["environment"] if n.startswith("OPP_")} - env_names(ServiceSettings)
+    assert not unknown, sorted(unknown)
+    assert topics["command"][:2] == ["python", "-m"]
+    assert importlib.util.find_spec(topics["command"][2]) is not None
+    assert topics["build"]["dockerfile"] == "services/partners/Dockerfile"
+    assert topics["restart"] == "no"
+    assert topics["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+
+
+def test_compose_values_are_valid_settings(compose, monkeypatch):
+    """The values themselves must pass the settings' validation (`${X:-d}` read as d)."""
+
+    def interpolate(value: object) -> str:
+        return re.sub(r"\$\{\w+(?::-([^}]*)|:\?[^}]*)\}", lambda m: m.group(1) if m.group(1) is not None else "x", str(value))
+
+    for service in SERVICES:
+        with monkeypatch.context() as patch:
+            for name, value in compose["services"][service]["environment"].items():
+                patch.setenv(name, interpolate(value))
+            settings = settings_class(service)()
+            assert settings.database_name == service
+            assert settings.kafka_bootstrap_servers == "kafka:9092"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_ports_and_health_checks_agree_with_the_settings(compose, service):
+    port = settings_class(service).model_fields["http_port"].default
+    definition = compose["services"][service]
+    assert definition["ports"] == [f"127.0.0.1:{port}:{port}"], "published on loopback only, at the service's port"
+    assert url_in(definition["healthcheck"]["test"]) == (port, "/health/ready")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_start_after_their_servers_and_the_topics(compose, service):
+    assert compose["services"][service]["depends_on"] == {
+        "mongo": {"condition": "service_healthy"},
+        "kafka": {"condition": "service_healthy"},
+        "topics": {"condition": "service_completed_successfully"},
+    }
+
+
+def test_the_gateway_waits_for_every_service_and_mounts_its_config(compose):
+    gateway = compose["services"]["gateway"]
+    assert gateway["depends_on"] == {name: {"condition": "service_healthy"} for name in SERVICES}
+    assert "./deploy/gateway/nginx.conf:/etc/nginx/nginx.conf:ro" in gateway["volumes"]
+    published = int(gateway["ports"][0].split(":")[-1])
+    assert re.search(rf"^\s*listen\s+{published};", NGINX_CONF.read_text(), flags=re.M)
+    assert url_in(gateway["healthcheck"]["test"]) == (published, "/health")
+
+
+def test_server_data_lives_in_named_volumes(compose):
+    assert "mongo-data:/data/db" in compose["services"]["mongo"]["volumes"]
+    assert "kafka-data:/var/lib/kafka/data" in compose["services"]["kafka"]["volumes"]
+    assert compose["services"]["kafka"]["environment"]["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"
+    assert {"mongo-data", "kafka-data"} <= set(compose["volumes"])
+
+
+# -- the Dockerfiles ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_agrees_with_the_service(service):
+    text = dockerfile(service)
+    runtime = final_stage(text)
+    port = settings_class(service).model_fields["http_port"].default
+    assert instruction(runtime, "EXPOSE") == str(port)
+    assert url_in(instruction(runtime, "HEALTHCHECK")) == (port, "/health/live")
+    cmd = json.loads(instruction(runtime, "CMD"))
+    assert cmd == ["python", "-m", service]
+    assert importlib.util.find_spec(f"{service}.__main__") is not None
+    assert re.search(rf"uv sync .*--no-editable.* --package opp-{service}\b", text), "installs this service's package"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_environment_is_settings_and_listens_outside(service):
+    env = dict(re.findall(r"(\w+)=(\S+)", instruction(final_stage(dockerfile(service)), "ENV")))
+    assert env["OPP_HTTP_HOST"] == "0.0.0.0"
+    unknown = {n for n in env if n.startswith("OPP_")} - env_names(settings_class(service))
+    assert not unknown, sorted(unknown)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_runs_as_a_non_root_user(service):
+    user = instruction(final_stage(dockerfile(service)), "USER")
+    name = user.split(":")[0]
+    assert name not in ("root", "0")
+    assert name == "10001", "a fixed numeric uid, checkable without /etc/passwd"
+
+
+def test_dockerignore_keeps_local_state_out():
+    patterns = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {".cache", ".data", ".venv", ".git"} <= patterns
+
+
+# -- the gateway -------------------------------------------------------------
+
+
+def test_every_api_path_reaches_its_own_service_and_no_other():
+    owners: dict[str, str] = {}
+    for service in SERVICES:
+        app = importlib.import_module(f"{service}.main").create_app()
+        port = settings_class(service).model_fields["http_port"].default
+        for path in app.openapi()["paths"]:
+            if NOT_ROUTED.match(path):
+                continue
+            location, host = route(path)
+            assert host == service, f"{path} of {service} goes to {host} (location {location})"
+            owners[path] = service
+            others = [
+                (prefix, h) for modifier, prefix, h, _, _ in nginx_locations()
+                if not modifier and h not in (None, service) and path.startswith(prefix)
+            ]
+            assert not others, f"{path} of {service} is also matched by {others}"
+        for _, prefix, host, upstream_port, _ in nginx_locations():
+            if host == service:
+                assert upstream_port == port, f"{prefix} goes to {service}:{upstream_port}, not :{port}"
+    assert owners, "no API path at all: the apps did not build their routes"
+
+
+def test_no_two_services_share_a_prefix():
+    proxied = [(prefix, host) for modifier, prefix, host, _, _ in nginx_locations() if host and modifier != "="]
+    assert all(host in SERVICES for _, host in proxied)
+    assert not [m for m, *_ in nginx_locations() if m and m != "="], "regex locations would defeat route()"
+    for prefix, host in proxied:
+        for other, other_host in proxied:
+            if host != other_host:
+                assert not other.startswith(prefix), f"{prefix} ({host}) covers {other} ({other_host})"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_document_and_docs_are_reachable(service):
+    for page in ("openapi.json", "docs"):
+        exact = [(h, t) for m, p, h, _, t in nginx_locations() if m == "=" and p == f"/{service}/{page}"]
+        assert exact == [(service, f"/{page}")]
+
+
+def test_the_gateway_answers_problems_itself():
+    text = NGINX_CONF.read_text()
+    assert "default_type application/problem+json;" in text
+    for status in (413, 502, 503, 504):
+        assert re.search(rf"^\s*error_page\s+{status}\s+@\w+;", text, flags=re.M), status
+    assert re.search(r"location / \{[^}]*return 404 '\{\"type\":\"urn:opp:problem:not-found\"", text)
+    assert re.search(r"^\s*client_max_body_size\s+1m;", text, flags=re.M)
