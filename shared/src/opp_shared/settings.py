@@ -7,8 +7,10 @@ name, port and database, and to add what only it needs.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -68,7 +70,11 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
-    scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+    scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Where the office is: a date-based rule (an expiry 'on the day') turns over at its midnight.",
+    )
     lease_slot_seconds: float = Field(default=10.0, gt=0)
 
     # -- HTTP API ----------------------------------------------------------
@@ -87,6 +93,19 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    def local_date(self, instant: datetime) -> date:
+        """The office's calendar day at `instant`."""
+        return instant.astimezone(ZoneInfo(self.timezone)).date()
 
     @field_validator("mongo_database")
     @classmethod

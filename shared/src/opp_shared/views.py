@@ -23,9 +23,10 @@ class VersionedView:
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
 
-    async def apply(self, event: CloudEvent, document: dict[str, Any] | None = None) -> bool:
-        """Store `document` (by default the event's whole state) for the event's
-        subject if the event is newer than what the view holds; True if applied.
+    async def apply(self, event: CloudEvent, document: dict[str, Any] | None = None, *, key: str | None = None) -> bool:
+        """Store `document` (by default the event's whole state) under `key` (by
+        default the event's subject) if the event is newer than what the view
+        holds for it; True if applied.
 
         On MongoDB the filtered upsert is atomic: when a newer version is
         there the filter misses and the upsert's insert hits the unique `_id`.
@@ -36,9 +37,10 @@ class VersionedView:
             raise ValueError(f"event {event.id} has no subject or sequence; a view cannot order it")
         body = dict(event.state if document is None else document)
         body.pop("_id", None)
+        key = key or event.subject
         body.update(
             {
-                "_id": event.subject,
+                "_id": key,
                 "_sequence": event.sequence,
                 "_event_id": event.id,
                 "_event_type": event.type,
@@ -47,7 +49,7 @@ class VersionedView:
         )
         try:
             result = await self.collection.replace_one(
-                {"_id": event.subject, "_sequence": {"$lt": event.sequence}}, body, upsert=True
+                {"_id": key, "_sequence": {"$lt": event.sequence}}, body, upsert=True
             )
         except Exception as exc:
             if is_duplicate_key(exc):

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from opp_shared.errors import InvalidInput
 from opp_shared.repository import Repository
 from opp_shared.web.pagination import PageQuery, decode_cursor, encode_cursor
 from opp_shared.web.security import Reader
@@ -46,15 +47,15 @@ def history_router(prefix: str, repository: Repository, *, tag: str) -> APIRoute
     router = APIRouter(tags=[tag])
 
     @router.get(
-        prefix + "/{aggregate_id}/history",
+        prefix + "/{id}/history",
         summary=f"Events of one {repository.noun}, oldest first",
         response_model=EventPage,
     )
-    async def history(aggregate_id: str, page: PageQuery, _: Reader) -> dict[str, Any]:
-        await repository.get(aggregate_id)  # 404 for an unknown id rather than an empty list
-        after = int(decode_cursor(page.cursor, 1)[0]) if page.cursor else 0
+    async def history(id: str, page: PageQuery, _: Reader) -> dict[str, Any]:
+        await repository.get(id)  # 404 for an unknown id rather than an empty list
+        after = _sequence_cursor(page.cursor) if page.cursor else 0
         events, last = await repository.store.history(
-            repository.aggregate_type, aggregate_id, after=after, limit=page.limit
+            repository.aggregate_type, id, after=after, limit=page.limit
         )
         return {
             "items": [e.model_dump(mode="json", exclude_none=True) for e in events],
@@ -62,3 +63,10 @@ def history_router(prefix: str, repository: Repository, *, tag: str) -> APIRoute
         }
 
     return router
+
+
+def _sequence_cursor(cursor: str) -> int:
+    value = decode_cursor(cursor, 1)[0]
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
+        raise InvalidInput("the cursor is not one this list gave out", errors=[{"in": "query", "parameter": "cursor", "detail": "unknown cursor"}])
+    return value

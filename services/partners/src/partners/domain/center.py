@@ -1,0 +1,118 @@
+"""Joint research centers: long-lived, interdisciplinary, with one or more partners."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from opp_shared.aggregate import Change, Snapshot
+from opp_shared.errors import IllegalTransition, InvalidInput
+
+AGGREGATE = "partners.center"
+
+
+class CenterStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Director(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    side: Literal["university", "partner"]
+    partner_id: str | None = None
+    email: str | None = None
+
+
+class Center(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    partner_ids: list[str]
+    disciplines: list[str] = Field(default_factory=list)
+    directors: list[Director] = Field(default_factory=list)
+    established_on: date
+    closed_on: date | None = None
+    closure_reason: str | None = None
+    status: CenterStatus = CenterStatus.ACTIVE
+    agreement_id: str | None = None
+    description: str | None = None
+    website: str | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Center:
+        if not self.partner_ids:
+            raise ValueError("a joint center has at least one partner")
+        if len(set(self.partner_ids)) != len(self.partner_ids):
+            raise ValueError("a partner is listed once")
+        for director in self.directors:
+            if director.side == "partner" and director.partner_id not in self.partner_ids:
+                raise ValueError("a partner-side director belongs to one of the center's partners")
+        if self.closed_on and self.closed_on < self.established_on:
+            raise ValueError("closed_on cannot come before established_on")
+        return self
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Center:
+        return cls.model_validate(snapshot.domain_state())
+
+    def state(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def _with(self, **changes: Any) -> Center:
+        try:
+            return Center.model_validate({**self.model_dump(), **changes})
+        except ValueError as exc:
+            raise InvalidInput(_message(exc)) from None
+
+
+def _message(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    return str(errors()[0].get("msg", exc)).removeprefix("Value error, ") if callable(errors) else str(exc)
+
+
+EDITABLE = ("name", "partner_ids", "disciplines", "directors", "agreement_id", "description", "website", "established_on")
+
+
+def establish(**fields: Any) -> Change:
+    try:
+        center = Center(**fields)
+    except ValueError as exc:
+        raise InvalidInput(_message(exc)) from None
+    return Change(f"{AGGREGATE}.established", center.state())
+
+
+def update(current: Center, edits: dict[str, Any]) -> Change | None:
+    if current.status == CenterStatus.CLOSED:
+        raise IllegalTransition("a closed center cannot be changed", current_status=current.status.value)
+    unknown = set(edits) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(f"not editable: {sorted(unknown)}")
+    updated = current._with(**edits)
+    if updated == current:
+        return None
+    return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": sorted(k for k in edits if getattr(updated, k) != getattr(current, k))})
+
+
+def close(current: Center, today: date, reason: str | None, closed_on: date | None = None) -> Change:
+    if current.status == CenterStatus.CLOSED:
+        raise IllegalTransition("the center is already closed", current_status=current.status.value)
+    day = closed_on or today
+    if day > today:
+        raise InvalidInput("closed_on cannot be in the future")
+    updated = current._with(status=CenterStatus.CLOSED, closed_on=day, closure_reason=reason)
+    return Change(f"{AGGREGATE}.closed", updated.state(), {"reason": reason, "closed_on": day.isoformat()})
+
+
+def replace_partner(current: Center, old_id: str, new_id: str) -> Change | None:
+    if old_id not in current.partner_ids or current.status == CenterStatus.CLOSED:
+        return None
+    partner_ids = [new_id if p == old_id else p for p in current.partner_ids]
+    partner_ids = list(dict.fromkeys(partner_ids))
+    directors = [d.model_copy(update={"partner_id": new_id}) if d.partner_id == old_id else d for d in current.directors]
+    updated = current._with(partner_ids=partner_ids, directors=directors)
+    return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": ["partner_ids"], "merged_partner": old_id, "successor_id": new_id})

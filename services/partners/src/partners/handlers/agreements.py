@@ -1,0 +1,211 @@
+"""Agreement commands: draft, edit, the life-cycle actions, renewal, families, the schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from opp_shared.aggregate import Snapshot
+from opp_shared.errors import NotFound, RuleViolation, VersionConflict
+from opp_shared.ids import new_id
+from partners.domain import agreement as rules
+from partners.domain.agreement import Agreement, AgreementStatus, AgreementType
+from partners.handlers.partners import PartnerHandlers
+from partners.store.agreements import AgreementStore
+
+AMENDABLE = frozenset({AgreementStatus.SIGNED, AgreementStatus.ACTIVE})
+
+
+class AgreementHandlers:
+    def __init__(self, agreements: AgreementStore, partners: PartnerHandlers, today: Callable[[], date], *, overdue_after_days: int) -> None:
+        self.agreements = agreements
+        self.repository = agreements.repository
+        self.partners = partners
+        self.today = today
+        self.overdue_after_days = overdue_after_days
+
+    # -- drafting and editing ----------------------------------------------------
+
+    async def draft(self, fields: dict[str, Any], *, caller: str, idempotency_key: str | None) -> tuple[Snapshot, bool]:
+        await self.partners.require_usable([p.partner_id for p in fields["parties"]])
+        if fields.get("amends"):
+            parent = Agreement.of(await self._parent(fields["amends"]))
+            if parent.status not in AMENDABLE:
+                raise RuleViolation(f"only a signed or active agreement can be amended; {fields['amends']} is {parent.status.value}")
+        if fields.get("framework_id"):
+            parent = Agreement.of(await self._parent(fields["framework_id"]))
+            if parent.type != AgreementType.FRAMEWORK:
+                raise RuleViolation(f"{fields['framework_id']} is a {parent.type.value} agreement, not a framework")
+            if parent.status in rules.ENDED:
+                raise RuleViolation(f"framework {fields['framework_id']} has ended ({parent.status.value})")
+        change = rules.draft(today=self.today(), **fields)
+        return await self.repository.create_idempotently(
+            self.partners.partners.claims,
+            scope="partners.agreements.draft",
+            caller=caller,
+            key=idempotency_key,
+            request=_jsonable(fields),
+            new_id=lambda: new_id("agr"),
+            create=lambda agreement_id: self.repository.create(agreement_id, change),
+        )
+
+    async def _parent(self, agreement_id: str) -> Snapshot:
+        parent = await self.repository.find(agreement_id)
+        if parent is None:
+            raise RuleViolation(f"no agreement {agreement_id!r}", agreement_id=agreement_id)
+        return parent
+
+    async def edit(self, agreement_id: str, edits: dict[str, Any], *, if_match: int | None) -> Snapshot:
+        if "parties" in edits:
+            current = Agreement.of(await self.repository.get(agreement_id))
+            added = [p.partner_id for p in edits["parties"] if p.partner_id not in current.party_ids]
+            await self.partners.require_usable(added)
+        return await self.repository.change(agreement_id, lambda s: rules.edit(Agreement.of(s), edits), if_match=if_match)
+
+    # -- the life cycle ------------------------------------------------------------
+
+    async def submit(self, agreement_id: str, *, if_match: int | None) -> Snapshot:
+        return await self.repository.change(agreement_id, lambda s: rules.submit(Agreement.of(s), self.today()), if_match=if_match)
+
+    async def sign(self, agreement_id: str, signed_on: date, signatories: list | None, *, if_match: int | None) -> Snapshot:
+        return await self.repository.change(
+            agreement_id, lambda s: rules.sign(Agreement.of(s), self.today(), signed_on, signatories), if_match=if_match
+        )
+
+    async def activate(self, agreement_id: str, effective_from: date | None, *, if_match: int | None) -> Snapshot:
+        return await self.repository.change(
+            agreement_id, lambda s: rules.activate(Agreement.of(s), self.today(), effective_from), if_match=if_match
+        )
+
+    async def terminate(self, agreement_id: str, reason: str, terminated_on: date | None, *, if_match: int | None) -> Snapshot:
+        return await self.repository.change(
+            agreement_id, lambda s: rules.terminate(Agreement.of(s), self.today(), reason, terminated_on), if_match=if_match
+        )
+
+    # -- renewal ---------------------------------------------------------------------
+
+    async def renew(
+        self, agreement_id: str, terms: dict[str, Any], *, caller: str, idempotency_key: str | None, if_match: int | None
+    ) -> tuple[Snapshot, bool]:
+        """Two aggregates, in an order a crash cannot break: first the predecessor records
+        its successor's id (a second renewal is then a conflict), then the successor is
+        drafted under that id. If the process dies in between, a retry with the same
+        Idempotency-Key, or the `renewed` event's follow-up, drafts it."""
+        await self.repository.get(agreement_id)  # 404 before anything is claimed
+
+        async def create(successor_id: str) -> Snapshot:
+            def decide(snapshot: Snapshot):
+                current = Agreement.of(snapshot)
+                if current.renewed_by == successor_id:
+                    return None  # this very renewal, retried
+                return rules.mark_renewed(current, successor_id, terms)
+
+            predecessor = await self.repository.change(agreement_id, decide, if_match=if_match)
+            return await self.complete_renewal(predecessor, terms)
+
+        return await self.repository.create_idempotently(
+            self.partners.partners.claims,
+            scope=f"partners.agreements.renew:{agreement_id}",
+            caller=caller,
+            key=idempotency_key,
+            request=terms,
+            new_id=lambda: new_id("agr"),
+            create=create,
+        )
+
+    async def complete_renewal(self, predecessor: Snapshot, terms: dict[str, Any]) -> Snapshot:
+        successor_id = predecessor.state["renewed_by"]
+        existing = await self.repository.find(successor_id)
+        if existing is not None:
+            return existing
+        change = rules.renewal_draft(predecessor.id, Agreement.of(predecessor), self.today(), terms)
+        try:
+            return await self.repository.create(successor_id, change)
+        except VersionConflict:
+            return await self.repository.get(successor_id)
+
+    # -- families ----------------------------------------------------------------------
+
+    async def link_to_parent(self, child: Snapshot) -> None:
+        for field, relation in (("amends", "amendment"), ("framework_id", "under_framework")):
+            parent_id = child.state.get(field)
+            if parent_id:
+                try:
+                    await self.repository.change(parent_id, lambda s, rel=relation: rules.link_child(Agreement.of(s), child.id, rel))
+                except NotFound:
+                    pass  # the parent's id was checked at drafting; nothing to link if it is gone
+
+    async def family(self, agreement_id: str) -> dict[str, Any]:
+        current = await self.repository.get(agreement_id)
+        predecessors: list[str] = []
+        cursor = current.state.get("renewal_of")
+        while cursor and cursor not in predecessors and len(predecessors) < 100:
+            predecessors.insert(0, cursor)
+            found = await self.repository.find(cursor)
+            cursor = found.state.get("renewal_of") if found else None
+        successors: list[str] = []
+        cursor = current.state.get("renewed_by")
+        while cursor and cursor not in successors and len(successors) < 100:
+            successors.append(cursor)
+            found = await self.repository.find(cursor)
+            cursor = found.state.get("renewed_by") if found else None
+        amendments, under_framework = await self.agreements.children(agreement_id)
+        return {
+            "id": agreement_id,
+            "renewal_chain": [*predecessors, agreement_id, *successors],
+            "predecessors": predecessors,
+            "successors": successors,
+            "amends": current.state.get("amends"),
+            "amendments": amendments,
+            "framework_id": current.state.get("framework_id"),
+            "under_framework": under_framework,
+        }
+
+    # -- merges ------------------------------------------------------------------------
+
+    async def follow_merge(self, old_id: str, new_id_: str) -> int:
+        changed = 0
+        for document in await self.agreements.of_partners([old_id]):
+            _, recorded = await self.repository.execute(
+                document["_id"], lambda s: rules.replace_party(Agreement.of(s), old_id, new_id_)
+            )
+            changed += recorded
+        return changed
+
+    # -- the schedule --------------------------------------------------------------------
+
+    async def run_expiry_schedule(self, today: date) -> int:
+        fired = 0
+        for agreement_id in await self.agreements.expiring_by(today):
+            while True:  # several reminders may be due after a long outage: one change each
+                _, recorded = await self.repository.execute(agreement_id, lambda s: rules.remind_expiry(Agreement.of(s), today))
+                if not recorded:
+                    break
+                fired += 1
+            _, recorded = await self.repository.execute(agreement_id, lambda s: rules.expire(Agreement.of(s), today))
+            fired += recorded
+        return fired
+
+    async def run_signature_watch(self, today: date) -> int:
+        fired = 0
+        for agreement_id in await self.agreements.waiting_for_signature_since(today - timedelta(days=self.overdue_after_days)):
+            _, recorded = await self.repository.execute(
+                agreement_id, lambda s: rules.flag_signature_overdue(Agreement.of(s), today, self.overdue_after_days)
+            )
+            fired += recorded
+        return fired
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    """Request fields as plain JSON values, for the Idempotency-Key fingerprint."""
+    def plain(value: Any) -> Any:
+        if hasattr(value, "model_dump"):
+            return value.model_dump(mode="json")
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    return {k: plain(v) for k, v in fields.items()}

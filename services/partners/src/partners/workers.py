@@ -1,0 +1,75 @@
+"""Partners' workers besides the relay: follow-ups of its own events, the portfolio feed, the schedule.
+
+Follow-ups make multi-aggregate work crash-proof: a merge archives one
+partner, and the `merged` event, delivered at least once, makes everything
+that referred to it follow; a drafted amendment or agreement under a
+framework is linked on its parent; a renewal whose successor was not drafted
+(the process died in between) is completed. Each step is idempotent: the
+domain decides nothing when it is already done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from opp_shared.consumer import EventRouter
+from opp_shared.envelope import CloudEvent
+from partners.handlers.agreements import AgreementHandlers
+from partners.handlers.centers import CenterHandlers
+from partners.handlers.partners import PartnerHandlers
+from partners.settings import PartnersSettings
+
+FOLLOW_UP_TOPICS = ["partners.partner", "partners.agreement"]
+
+
+def follow_ups(partners: PartnerHandlers, agreements: AgreementHandlers, centers: CenterHandlers) -> EventRouter:
+    router = EventRouter()
+
+    async def merged(event: CloudEvent) -> None:
+        successor_id = event.change.get("successor_id") or event.state.get("merged_into")
+        if not successor_id or not event.subject:
+            return
+        await partners.record_merged_from(successor_id, event.subject)
+        await agreements.follow_merge(event.subject, successor_id)
+        await centers.follow_merge(event.subject, successor_id)
+
+    async def drafted(event: CloudEvent) -> None:
+        child = await agreements.repository.find(event.subject or "")
+        if child is not None:
+            await agreements.link_to_parent(child)
+
+    async def renewed(event: CloudEvent) -> None:
+        predecessor = await agreements.repository.find(event.subject or "")
+        if predecessor is not None and predecessor.state.get("renewed_by"):
+            await agreements.complete_renewal(predecessor, event.change.get("terms") or {})
+
+    router.on("partners.partner.merged", merged)
+    router.on("partners.agreement.drafted", drafted)
+    router.on("partners.agreement.renewed", renewed)
+    return router
+
+
+class AgreementExpiryJob:
+    """Reminders 90, 30 and 7 days before expiry, and the expiry on the day."""
+
+    name = "agreement-expiry"
+
+    def __init__(self, agreements: AgreementHandlers, settings: PartnersSettings) -> None:
+        self.agreements = agreements
+        self.settings = settings
+
+    async def run(self, now: datetime) -> int:
+        return await self.agreements.run_expiry_schedule(self.settings.local_date(now))
+
+
+class SignatureWatchJob:
+    """Agreements waiting too long before signature."""
+
+    name = "signature-overdue"
+
+    def __init__(self, agreements: AgreementHandlers, settings: PartnersSettings) -> None:
+        self.agreements = agreements
+        self.settings = settings
+
+    async def run(self, now: datetime) -> int:
+        return await self.agreements.run_signature_watch(self.settings.local_date(now))
