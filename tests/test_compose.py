@@ -18,6 +18,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from opp_shared.catalogue import all_topics
 from opp_shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,6 +247,21 @@ def test_every_api_path_reaches_its_own_service_and_no_other():
             if host == service:
                 assert upstream_port == port, f"{prefix} goes to {service}:{upstream_port}, not :{port}"
     assert owners, "no API path at all: the apps did not build their routes"
+
+
+def test_every_aggregate_of_the_catalogue_is_routed_to_its_owner():
+    """Ahead of the routes: the event catalogue already says which service owns
+    which aggregate (topic `<service>.<aggregate>`), and its resource is the plural."""
+
+    def plural(aggregate: str) -> str:
+        name = aggregate.replace("_", "-")
+        return name[:-1] + "ies" if name.endswith("y") else name + "s"
+
+    for topic in all_topics():
+        owner, aggregate = topic.split(".", 1)
+        path = f"/api/v1/{plural(aggregate)}"
+        location, host = route(path)
+        assert (location, host) == (path, owner), f"{path} goes to {host} via {location}, not to {owner}"
 
 
 def test_no_two_services_share_a_prefix():
