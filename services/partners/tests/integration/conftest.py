@@ -64,3 +64,9 @@ async def api(settings, clock):
     app = create_app(settings, clock=clock)
     async with running(app) as client:
         yield PartnersApi(client, app)
+
+
+@pytest.fixture
+def partners_api():
+    """Wraps a client of an app the test started itself (for restarts and second copies)."""
+    return PartnersApi

@@ -11,6 +11,7 @@ references, so a new field elsewhere never breaks this one:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,6 +25,7 @@ SECTIONS: dict[str, str] = {
     "techtransfer.royalty_report": "royalty_reports",
 }
 
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _ID_FIELDS = ("partner_ids", "sponsor_ids")
 _ONE_ID_FIELDS = ("partner_id", "licensee_id")
 _LIST_FIELDS = ("sponsors", "partners", "parties")
@@ -71,8 +73,12 @@ def item_of(topic: str, state: dict[str, Any]) -> PortfolioItem | None:
 def _money(value: Any) -> tuple[Decimal, str] | None:
     if not isinstance(value, dict):
         return None
+    raw = value.get("amount")
+    # An amount is a decimal string (DOMAIN.md: money is never a float), e.g. "120.75".
+    if not isinstance(raw, str) or _DECIMAL.fullmatch(raw) is None:
+        return None
     try:
-        amount = Decimal(str(value.get("amount")))
+        amount = Decimal(raw)
     except (InvalidOperation, ValueError):
         return None
     currency = value.get("currency")
