@@ -10,7 +10,11 @@ as a chain of events, each change on its own sequence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from opp_shared.errors import InvalidInput
 
 # Fields the write model keeps in every state; the domain does not set them.
 META_FIELDS = ("id", "version", "created_at", "updated_at")
@@ -41,3 +45,40 @@ class Snapshot:
     def domain_state(self) -> dict[str, Any]:
         """The state without the write model's meta fields."""
         return {k: v for k, v in self.state.items() if k not in META_FIELDS}
+
+
+class AggregateState(BaseModel):
+    """Base of a domain's aggregate state: immutable, built from a snapshot, dumped to JSON.
+
+    `evolve` validates the whole new state, so a change that would break one
+    of the model's rules is refused as invalid input instead of recorded.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    # Computed fields are stored beside the state for queries; they are derived, not read back.
+    derived_fields: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Self:
+        return cls.from_state(snapshot.domain_state())
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Self:
+        return cls.model_validate({k: v for k, v in state.items() if k not in cls.derived_fields})
+
+    def state(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def evolve(self, **changes: Any) -> Self:
+        values = {k: v for k, v in self.model_dump().items() if k not in self.derived_fields}
+        try:
+            return type(self).model_validate({**values, **changes})
+        except ValidationError as exc:
+            raise InvalidInput(first_error(exc)) from None
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first message of a validation error, without pydantic's prefix."""
+    errors = exc.errors()
+    return str(errors[0].get("msg", exc)).removeprefix("Value error, ") if errors else str(exc)

@@ -25,7 +25,7 @@ from partners.store.agreements import AgreementStore
 from partners.store.centers import CenterStore
 from partners.store.partners import PartnerStore
 from partners.store.portfolio import PortfolioStore
-from partners.workers import FOLLOW_UP_TOPICS, AgreementExpiryJob, SignatureWatchJob, follow_ups
+from partners.workers import FOLLOW_UP_TOPICS, follow_ups, schedule
 
 
 def create_app(settings: PartnersSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -59,8 +59,8 @@ def create_app(settings: PartnersSettings | None = None, *, clock: Clock | None 
     portfolio_feed = EventRouter()
     announced.route(portfolio_feed)
     runtime.add_consumer("portfolio", list(SECTIONS), portfolio_feed)
-    runtime.add_job(AgreementExpiryJob(agreement_handlers, settings))
-    runtime.add_job(SignatureWatchJob(agreement_handlers, settings))
+    for job in schedule(agreement_handlers, settings):
+        runtime.add_job(job)
 
     app = create_service_app(
         runtime,

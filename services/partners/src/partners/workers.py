@@ -10,7 +10,8 @@ domain decides nothing when it is already done.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 
 from opp_shared.consumer import EventRouter
 from opp_shared.envelope import CloudEvent
@@ -49,27 +50,22 @@ def follow_ups(partners: PartnerHandlers, agreements: AgreementHandlers, centers
     return router
 
 
-class AgreementExpiryJob:
-    """Reminders 90, 30 and 7 days before expiry, and the expiry on the day."""
+class DailyRule:
+    """A scheduled job whose rule works on the office's calendar day (expiries, overdue signatures)."""
 
-    name = "agreement-expiry"
-
-    def __init__(self, agreements: AgreementHandlers, settings: PartnersSettings) -> None:
-        self.agreements = agreements
+    def __init__(self, name: str, run_on: Callable[[date], Awaitable[int]], settings: PartnersSettings) -> None:
+        self.name = name
+        self.run_on = run_on
         self.settings = settings
 
     async def run(self, now: datetime) -> int:
-        return await self.agreements.run_expiry_schedule(self.settings.local_date(now))
+        return await self.run_on(self.settings.local_date(now))
 
 
-class SignatureWatchJob:
-    """Agreements waiting too long before signature."""
-
-    name = "signature-overdue"
-
-    def __init__(self, agreements: AgreementHandlers, settings: PartnersSettings) -> None:
-        self.agreements = agreements
-        self.settings = settings
-
-    async def run(self, now: datetime) -> int:
-        return await self.agreements.run_signature_watch(self.settings.local_date(now))
+def schedule(agreements: AgreementHandlers, settings: PartnersSettings) -> list[DailyRule]:
+    return [
+        # Reminders 90, 30 and 7 days before expiry, and the expiry on the day.
+        DailyRule("agreement-expiry", agreements.run_expiry_schedule, settings),
+        # Agreements waiting too long before signature.
+        DailyRule("signature-overdue", agreements.run_signature_watch, settings),
+    ]

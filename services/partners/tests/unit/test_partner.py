@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from opp_shared.aggregate import Change, Snapshot
-from opp_shared.errors import IllegalTransition, RuleViolation
+from opp_shared.errors import InvalidInput, IllegalTransition, RuleViolation
 from partners.domain import partner as pd
 from partners.domain.partner import STATUS_MOVES, Contact, Partner, PartnerKind, PartnerStatus, PartnerTier
 
@@ -104,7 +104,7 @@ def test_edit_of_contacts() -> None:
 
 
 def test_edit_of_a_field_that_is_not_editable() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput):
         pd.edit(registered(), {"status": "active"})
 
 

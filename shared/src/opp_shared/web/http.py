@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from opp_shared.aggregate import Snapshot
 from opp_shared.errors import InvalidInput
@@ -43,3 +44,18 @@ def resource_response(snapshot: Snapshot, body: Any, *, status: int = 200, repla
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def edits_of(body: BaseModel, *, not_null: tuple[str, ...] = (), json: bool = False) -> dict[str, Any]:
+    """The fields a PATCH body sets (`null` clears an optional one); refuses an
+    empty edit and the clearing of a field that must have a value."""
+    edits = body.model_dump(mode="json" if json else "python", exclude_unset=True)
+    if not edits:
+        raise InvalidInput("send at least one field to change")
+    cleared = [name for name in not_null if name in edits and edits[name] is None]
+    if cleared:
+        raise InvalidInput(
+            "these fields cannot be cleared",
+            errors=[{"pointer": f"#/{name}", "detail": "may not be null"} for name in cleared],
+        )
+    return edits

@@ -8,9 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from opp_shared.errors import InvalidInput
 from opp_shared.fields import Reference
-from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, parse_if_match, resource_response
+from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, edits_of, parse_if_match, resource_response
 from opp_shared.web.pagination import PageQuery
 from partners.api.access import Reader, Writer
 from partners.api.schemas import (
@@ -68,12 +67,7 @@ def agreements_router(store: AgreementStore, handlers: AgreementHandlers) -> API
 
     @router.patch("/{agreement_id}", response_model=AgreementOut, summary="Edit an agreement's terms (before signature) or documents and notes")
     async def edit(agreement_id: str, body: EditAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        edits = _domain_fields(body.model_dump(exclude_unset=True))
-        if not edits:
-            raise InvalidInput("send at least one field to change")
-        cleared = [f for f in NOT_NULL if f in edits and edits[f] is None]
-        if cleared:
-            raise InvalidInput("these fields cannot be cleared", errors=[{"pointer": f"#/{f}", "detail": "may not be null"} for f in cleared])
+        edits = _domain_fields(edits_of(body, not_null=NOT_NULL))
         return answer(await handlers.edit(agreement_id, edits, if_match=parse_if_match(if_match)))
 
     @router.post("/{agreement_id}/submit", response_model=AgreementOut, summary="draft -> under_review")

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from opp_shared.errors import InvalidInput
 from opp_shared.fields import Reference, ShortText
-from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, parse_if_match, resource_response
+from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, edits_of, parse_if_match, resource_response
 from opp_shared.web.pagination import PageQuery
 from partners.api.access import Reader, Writer
 from partners.api.schemas import CenterOut, CenterPage, CloseCenter, EditCenter, EstablishCenter
@@ -43,12 +42,7 @@ def centers_router(store: CenterStore, handlers: CenterHandlers) -> APIRouter:
 
     @router.patch("/{center_id}", response_model=CenterOut, summary="Edit a center (send If-Match)")
     async def edit(center_id: str, body: EditCenter, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        edits = _domain_fields(body.model_dump(exclude_unset=True))
-        if not edits:
-            raise InvalidInput("send at least one field to change")
-        cleared = [f for f in NOT_NULL if f in edits and edits[f] is None]
-        if cleared:
-            raise InvalidInput("these fields cannot be cleared", errors=[{"pointer": f"#/{f}", "detail": "may not be null"} for f in cleared])
+        edits = _domain_fields(edits_of(body, not_null=NOT_NULL))
         snapshot = await handlers.update(center_id, edits, if_match=parse_if_match(if_match))
         return resource_response(snapshot, dict(snapshot.state))
 

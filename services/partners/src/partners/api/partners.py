@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from opp_shared.errors import InvalidInput
 from opp_shared.fields import CountryCode, Name
-from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, parse_if_match, resource_response
+from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, edits_of, parse_if_match, resource_response
 from opp_shared.web.pagination import PageQuery
 from partners.api.access import Reader, Writer
 from partners.api.schemas import (
@@ -63,12 +62,7 @@ def partners_router(store: PartnerStore, handlers: PartnerHandlers, portfolios: 
 
     @router.patch("/{partner_id}", response_model=PartnerOut, summary="Edit a partner (send If-Match)")
     async def edit_partner(partner_id: str, body: EditPartner, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        edits = _domain_fields(body.model_dump(mode="json", exclude_unset=True))
-        if not edits:
-            raise InvalidInput("send at least one field to change")
-        cleared = [field for field in REQUIRED if field in edits and edits[field] is None]
-        if cleared:
-            raise InvalidInput("these fields cannot be cleared", errors=[{"pointer": f"#/{f}", "detail": "may not be null"} for f in cleared])
+        edits = _domain_fields(edits_of(body, not_null=REQUIRED, json=True))
         snapshot = await handlers.edit(partner_id, edits, if_match=parse_if_match(if_match))
         return resource_response(snapshot, dict(snapshot.state))
 

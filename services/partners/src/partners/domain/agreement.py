@@ -21,9 +21,11 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from typing import ClassVar
 
-from opp_shared.aggregate import Change, Snapshot
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
+
+from opp_shared.aggregate import AggregateState, Change, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 
 AGGREGATE = "partners.agreement"
@@ -90,8 +92,8 @@ class Document(BaseModel):
     version: int = 1
 
 
-class Agreement(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Agreement(AggregateState):
+    derived_fields: ClassVar[tuple[str, ...]] = ("party_ids",)
 
     type: AgreementType
     title: str
@@ -141,30 +143,6 @@ class Agreement(BaseModel):
     def lead_id(self) -> str | None:
         return next((p.partner_id for p in self.parties if p.lead), None)
 
-    @classmethod
-    def of(cls, snapshot: Snapshot) -> Agreement:
-        state = snapshot.domain_state()
-        state.pop("party_ids", None)
-        return cls.model_validate(state)
-
-    def state(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    def _with(self, **changes: Any) -> Agreement:
-        values = {**self.model_dump(), **changes}
-        values.pop("party_ids", None)
-        try:
-            return Agreement.model_validate(values)
-        except ValueError as exc:
-            raise InvalidInput(_first_error(exc)) from None
-
-
-def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return str(first.get("msg", exc)).removeprefix("Value error, ")
-    return str(exc)
 
 
 def _event(name: str) -> str:
@@ -214,8 +192,8 @@ def draft(
             expires_on=expires_on, drafted_on=today, renewal_of=renewal_of, amends=amends,
             framework_id=framework_id,
         )
-    except ValueError as exc:
-        raise InvalidInput(_first_error(exc)) from None
+    except ValidationError as exc:
+        raise InvalidInput(first_error(exc)) from None
     return Change(_event("drafted"), agreement.state(), {"renewal_of": renewal_of, "amends": amends, "framework_id": framework_id})
 
 
@@ -232,7 +210,7 @@ def edit(current: Agreement, edits: dict[str, Any]) -> Change | None:
                 f"the terms of a {current.status.value} agreement change only through an amendment: {locked}",
                 fields=locked,
             )
-    updated = current._with(**edits)
+    updated = current.evolve(**edits)
     if updated == current:
         return None
     fields = sorted(k for k in edits if getattr(updated, k) != getattr(current, k))
@@ -244,7 +222,7 @@ def edit(current: Agreement, edits: dict[str, Any]) -> Change | None:
 
 def submit(current: Agreement, today: date) -> Change:
     target = _move(current, "submit")
-    return Change(_event("submitted"), current._with(status=target, submitted_on=today).state())
+    return Change(_event("submitted"), current.evolve(status=target, submitted_on=today).state())
 
 
 def sign(current: Agreement, today: date, signed_on: date, signatories: list[Signatory] | None = None) -> Change:
@@ -256,7 +234,7 @@ def sign(current: Agreement, today: date, signed_on: date, signatories: list[Sig
     changes: dict[str, Any] = {"status": target, "signed_on": signed_on}
     if signatories is not None:
         changes["signatories"] = signatories
-    return Change(_event("signed"), current._with(**changes).state(), {"signed_on": signed_on.isoformat()})
+    return Change(_event("signed"), current.evolve(**changes).state(), {"signed_on": signed_on.isoformat()})
 
 
 def activate(current: Agreement, today: date, effective_from: date | None = None) -> Change:
@@ -268,7 +246,7 @@ def activate(current: Agreement, today: date, effective_from: date | None = None
         ])
     if effective > today:
         raise RuleViolation(f"its terms start on {effective.isoformat()}; activate it on or after that day", effective_from=effective.isoformat())
-    return Change(_event("activated"), current._with(status=target, effective_from=effective).state())
+    return Change(_event("activated"), current.evolve(status=target, effective_from=effective).state())
 
 
 def terminate(current: Agreement, today: date, reason: str, terminated_on: date | None = None) -> Change:
@@ -280,7 +258,7 @@ def terminate(current: Agreement, today: date, reason: str, terminated_on: date 
         raise InvalidInput("terminated_on cannot be in the future: terminate on the day")
     return Change(
         _event("terminated"),
-        current._with(status=target, terminated_on=ended, termination_reason=reason).state(),
+        current.evolve(status=target, terminated_on=ended, termination_reason=reason).state(),
         {"reason": reason, "terminated_on": ended.isoformat(), "from": current.status.value},
     )
 
@@ -295,7 +273,7 @@ def mark_renewed(current: Agreement, successor_id: str, terms: dict[str, Any]) -
         raise RuleViolation(f"already renewed by {current.renewed_by}", successor_id=current.renewed_by)
     return Change(
         _event("renewed"),
-        current._with(renewed_by=successor_id).state(),
+        current.evolve(renewed_by=successor_id).state(),
         {"successor_id": successor_id, "terms": terms},
     )
 
@@ -329,11 +307,11 @@ def link_child(current: Agreement, child_id: str, relation: Literal["amendment",
     if relation == "amendment":
         if child_id in current.amendments:
             return None
-        updated = current._with(amendments=[*current.amendments, child_id])
+        updated = current.evolve(amendments=[*current.amendments, child_id])
         return Change(_event("amended"), updated.state(), {"amendment_id": child_id})
     if child_id in current.under_framework:
         return None
-    updated = current._with(under_framework=[*current.under_framework, child_id])
+    updated = current.evolve(under_framework=[*current.under_framework, child_id])
     return Change(_event("amended"), updated.state(), {"fields": ["under_framework"], "child_id": child_id})
 
 
@@ -352,7 +330,7 @@ def replace_party(current: Agreement, old_id: str, new_id: str) -> Change | None
     if new_id not in [p.partner_id for p in parties]:
         parties.append(Party(partner_id=new_id, lead=was_lead))
     signatories = [s.model_copy(update={"partner_id": new_id}) if s.partner_id == old_id else s for s in current.signatories]
-    updated = current._with(parties=parties, signatories=signatories)
+    updated = current.evolve(parties=parties, signatories=signatories)
     return Change(_event("amended"), updated.state(), {"fields": ["parties"], "merged_partner": old_id, "successor_id": new_id})
 
 
@@ -384,7 +362,7 @@ def remind_expiry(current: Agreement, today: date) -> Change | None:
     expires_on = current.expires_on
     assert expires_on is not None
     scheduled_on = expires_on - timedelta(days=days)
-    updated = current._with(reminders_sent=[*current.reminders_sent, reminder_key(days, expires_on)])
+    updated = current.evolve(reminders_sent=[*current.reminders_sent, reminder_key(days, expires_on)])
     return Change(
         _event("expiring"),
         updated.state(),
@@ -402,7 +380,7 @@ def expire(current: Agreement, today: date) -> Change | None:
     if current.status not in IN_FORCE or current.expires_on is None or today < current.expires_on:
         return None
     target = _move(current, "expire")
-    return Change(_event("expired"), current._with(status=target).state(), {"expires_on": current.expires_on.isoformat(), "from": current.status.value})
+    return Change(_event("expired"), current.evolve(status=target).state(), {"expires_on": current.expires_on.isoformat(), "from": current.status.value})
 
 
 def signature_overdue_key(since: date) -> str:
@@ -417,7 +395,7 @@ def flag_signature_overdue(current: Agreement, today: date, overdue_after_days: 
     key = signature_overdue_key(since)
     if (today - since).days < overdue_after_days or key in current.reminders_sent:
         return None
-    updated = current._with(reminders_sent=[*current.reminders_sent, key])
+    updated = current.evolve(reminders_sent=[*current.reminders_sent, key])
     return Change(
         _event("signature_overdue"),
         updated.state(),

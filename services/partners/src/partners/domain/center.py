@@ -6,9 +6,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from opp_shared.aggregate import Change, Snapshot
+from opp_shared.aggregate import AggregateState, Change, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput
 
 AGGREGATE = "partners.center"
@@ -28,9 +28,7 @@ class Director(BaseModel):
     email: str | None = None
 
 
-class Center(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Center(AggregateState):
     name: str
     partner_ids: list[str]
     disciplines: list[str] = Field(default_factory=list)
@@ -56,23 +54,6 @@ class Center(BaseModel):
             raise ValueError("closed_on cannot come before established_on")
         return self
 
-    @classmethod
-    def of(cls, snapshot: Snapshot) -> Center:
-        return cls.model_validate(snapshot.domain_state())
-
-    def state(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    def _with(self, **changes: Any) -> Center:
-        try:
-            return Center.model_validate({**self.model_dump(), **changes})
-        except ValueError as exc:
-            raise InvalidInput(_message(exc)) from None
-
-
-def _message(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    return str(errors()[0].get("msg", exc)).removeprefix("Value error, ") if callable(errors) else str(exc)
 
 
 EDITABLE = ("name", "partner_ids", "disciplines", "directors", "agreement_id", "description", "website", "established_on")
@@ -81,8 +62,8 @@ EDITABLE = ("name", "partner_ids", "disciplines", "directors", "agreement_id", "
 def establish(**fields: Any) -> Change:
     try:
         center = Center(**fields)
-    except ValueError as exc:
-        raise InvalidInput(_message(exc)) from None
+    except ValidationError as exc:
+        raise InvalidInput(first_error(exc)) from None
     return Change(f"{AGGREGATE}.established", center.state())
 
 
@@ -92,7 +73,7 @@ def update(current: Center, edits: dict[str, Any]) -> Change | None:
     unknown = set(edits) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"not editable: {sorted(unknown)}")
-    updated = current._with(**edits)
+    updated = current.evolve(**edits)
     if updated == current:
         return None
     return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": sorted(k for k in edits if getattr(updated, k) != getattr(current, k))})
@@ -104,7 +85,7 @@ def close(current: Center, today: date, reason: str | None, closed_on: date | No
     day = closed_on or today
     if day > today:
         raise InvalidInput("closed_on cannot be in the future")
-    updated = current._with(status=CenterStatus.CLOSED, closed_on=day, closure_reason=reason)
+    updated = current.evolve(status=CenterStatus.CLOSED, closed_on=day, closure_reason=reason)
     return Change(f"{AGGREGATE}.closed", updated.state(), {"reason": reason, "closed_on": day.isoformat()})
 
 
@@ -114,5 +95,5 @@ def replace_partner(current: Center, old_id: str, new_id: str) -> Change | None:
     partner_ids = [new_id if p == old_id else p for p in current.partner_ids]
     partner_ids = list(dict.fromkeys(partner_ids))
     directors = [d.model_copy(update={"partner_id": new_id}) if d.partner_id == old_id else d for d in current.directors]
-    updated = current._with(partner_ids=partner_ids, directors=directors)
+    updated = current.evolve(partner_ids=partner_ids, directors=directors)
     return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": ["partner_ids"], "merged_partner": old_id, "successor_id": new_id})

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opp_shared.aggregate import Change, Snapshot
-from opp_shared.errors import IllegalTransition, RuleViolation
+from opp_shared.aggregate import AggregateState, Change
+from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from partners.domain.text import name_key
 
 AGGREGATE = "partners.partner"
@@ -63,10 +63,8 @@ class Contact(BaseModel):
     phone: str | None = None
 
 
-class Partner(BaseModel):
+class Partner(AggregateState):
     """A partner's whole public state (the write model adds id, version and times)."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     name_key: str
@@ -81,13 +79,6 @@ class Partner(BaseModel):
     merged_into: str | None = None
     merged_from: list[str] = Field(default_factory=list)
     archived_reason: str | None = None
-
-    @classmethod
-    def of(cls, snapshot: Snapshot) -> Partner:
-        return cls.model_validate(snapshot.domain_state())
-
-    def state(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
     @property
     def archived(self) -> bool:
@@ -131,13 +122,12 @@ def edit(current: Partner, edits: dict[str, Any]) -> Change | None:
     """A plain edit of some fields; None when nothing changes."""
     unknown = set(edits) - set(EDITABLE)
     if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
+        raise InvalidInput(f"not editable: {sorted(unknown)}")
     if current.archived:
         raise RuleViolation("an archived partner cannot be edited")
     if "name" in edits:
         edits = {**edits, "name_key": name_key(edits["name"])}
-    updated = current.model_copy(update=edits)
-    updated = Partner.model_validate(updated.model_dump())
+    updated = current.evolve(**edits)
     if updated == current:
         return None
     changed = sorted(k for k in edits if getattr(updated, k) != getattr(current, k) and k != "name_key")
@@ -151,14 +141,14 @@ def change_status(current: Partner, to: PartnerStatus, reason: str | None = None
         raise IllegalTransition("archive a partner with the /archive action")
     if to not in STATUS_MOVES[current.status]:
         raise IllegalTransition(f"a partner cannot go from {current.status} to {to}", current_status=current.status.value)
-    updated = current.model_copy(update={"status": to})
+    updated = current.evolve(status=to)
     return Change(f"{AGGREGATE}.status_changed", updated.state(), {"from": current.status.value, "to": to.value, "reason": reason})
 
 
 def archive(current: Partner, reason: str | None = None) -> Change | None:
     if current.archived:
         return None
-    updated = current.model_copy(update={"status": PartnerStatus.ARCHIVED, "archived_reason": reason})
+    updated = current.evolve(status=PartnerStatus.ARCHIVED, archived_reason=reason)
     return Change(f"{AGGREGATE}.archived", updated.state(), {"from": current.status.value, "reason": reason})
 
 
@@ -175,9 +165,7 @@ def merge_into(current: Partner, own_id: str, successor_id: str, successor: Part
         raise RuleViolation(f"no partner {successor_id!r} to merge into")
     if successor.archived:
         raise RuleViolation("a partner cannot be merged into an archived partner", successor_id=successor_id)
-    updated = current.model_copy(
-        update={"status": PartnerStatus.ARCHIVED, "merged_into": successor_id, "archived_reason": f"merged into {successor_id}"}
-    )
+    updated = current.evolve(status=PartnerStatus.ARCHIVED, merged_into=successor_id, archived_reason=f"merged into {successor_id}")
     return Change(f"{AGGREGATE}.merged", updated.state(), {"successor_id": successor_id, "from": current.status.value})
 
 
@@ -185,5 +173,5 @@ def record_merged_from(current: Partner, predecessor_id: str) -> Change | None:
     """The successor notes a partner merged into it (driven by the `merged` event)."""
     if predecessor_id in current.merged_from:
         return None
-    updated = current.model_copy(update={"merged_from": [*current.merged_from, predecessor_id]})
+    updated = current.evolve(merged_from=[*current.merged_from, predecessor_id])
     return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": ["merged_from"], "merged_from": predecessor_id})
