@@ -20,6 +20,7 @@ def serve(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSet
         port=settings.http_port,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
         # SIGTERM: stop accepting, let requests in flight finish, then run the lifespan shutdown.
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),

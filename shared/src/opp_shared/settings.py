@@ -49,6 +49,10 @@ class ServiceSettings(BaseSettings):
         description="Comma-separated parts this process runs: api, relay, consumers, scheduler.",
     )
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or * behind a private gateway).",
+    )
 
     # -- MongoDB ---------------------------------------------------------
     mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
