@@ -8,7 +8,7 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit token seed bench install lock
+.PHONY: up down status test test-unit token seed bench install lock asyncapi
 
 up:  ## install everything, start Kafka, FerretDB and the four services, wait until ready
 	$(STACK) up
@@ -42,3 +42,6 @@ bench:  ## benchmarks against a stack of their own: print figures and write plot
 
 lock:  ## re-resolve uv.lock after changing a pyproject.toml
 	.cache/tools/bin/uv lock
+
+asyncapi:  ## regenerate each service's committed event contract (services/*/asyncapi.json)
+	$(VENV)/python -m opp_shared.asyncapi partners funding techtransfer notifications

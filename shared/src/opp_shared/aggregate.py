@@ -54,7 +54,8 @@ class AggregateState(BaseModel):
     of the model's rules is refused as invalid input instead of recorded.
     """
 
-    model_config = ConfigDict(frozen=True)
+    # Every field is always in the state (defaults included), so the published schema says so.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
     # Computed fields are stored beside the state for queries; they are derived, not read back.
     derived_fields: ClassVar[tuple[str, ...]] = ()

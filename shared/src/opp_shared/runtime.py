@@ -24,6 +24,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
+from opp_shared import asyncapi
 from opp_shared.auth import TokenVerifier
 from opp_shared.catalogue import dlq_topic, topics_of
 from opp_shared.claims import CLAIMS, Claims, Lease
@@ -85,6 +88,7 @@ class ServiceRuntime:
         self.jobs: list[Job] = []
         self.index_setups: list[Callable[[], Awaitable[None]]] = [self.store.ensure_indexes, self.claims.ensure_indexes]
         self.consumed_topics: set[str] = set()
+        self.event_states: dict[str, type[BaseModel]] = {}
         self._scheduler: Scheduler | None = None
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -119,6 +123,15 @@ class ServiceRuntime:
 
     def add_index_setup(self, setup: Callable[[], Awaitable[None]]) -> None:
         self.index_setups.append(setup)
+
+    def describe_events(self, states: dict[str, type[BaseModel]]) -> None:
+        """The model of each published aggregate's state, for the AsyncAPI document."""
+        self.event_states.update(states)
+
+    def asyncapi(self) -> dict[str, Any]:
+        return asyncapi.document(
+            self.settings.service_name, f"Overseas Partnerships Platform: {self.settings.service_name} events", self.event_states
+        )
 
     @property
     def scheduler(self) -> Scheduler:

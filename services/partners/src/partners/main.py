@@ -13,6 +13,7 @@ from opp_shared.web.routes import history_router
 from partners.api.agreements import PREFIX as AGREEMENTS, agreements_router
 from partners.api.centers import PREFIX as CENTERS, centers_router
 from partners.api.partners import PREFIX as PARTNERS, partners_router
+from partners.api.schemas import AgreementOut, CenterOut, PartnerOut
 from partners.domain import agreement, center, partner
 from partners.domain.portfolio import SECTIONS
 from partners.handlers.agreements import AgreementHandlers
@@ -43,6 +44,7 @@ def create_app(settings: PartnersSettings | None = None, *, clock: Clock | None 
     def today():
         return settings.local_date(runtime.clock.now())
 
+    runtime.describe_events({partner.AGGREGATE: PartnerOut, agreement.AGGREGATE: AgreementOut, center.AGGREGATE: CenterOut})
     partners = PartnerStore(runtime)
     agreements = AgreementStore(runtime)
     centers = CenterStore(runtime)

@@ -27,6 +27,10 @@ def operations_router() -> APIRouter:
         ok, checks = await request.app.state.runtime.readiness()
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
+    @router.get("/asyncapi.json", summary="The events this service publishes (AsyncAPI 3.0)")
+    async def asyncapi(request: Request) -> dict[str, Any]:
+        return request.app.state.runtime.asyncapi()
+
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
