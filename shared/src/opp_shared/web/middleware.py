@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opp_shared.logs import correlation_id_var, request_id_var, traceparent_var
 from opp_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from opp_shared.web.problems import PROBLEM_BASE, PROBLEM_JSON
+from opp_shared.web.problems import PROBLEM_BASE, PROBLEM_JSON, unexpected_error
 
 log = logging.getLogger("opp.http")
 
@@ -67,11 +67,12 @@ class RequestContextMiddleware:
             traceparent_var.set(traceparent),
         ]
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder: dict[str, int | bool] = {"status": 500, "started": False}
 
         async def send_with_ids(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [
                     (b"x-request-id", request_id.encode()),
@@ -85,6 +86,13 @@ class RequestContextMiddleware:
                 await self._too_large(send_with_ids)
             else:
                 await self.app(scope, body_receive, send_with_ids)
+        except Exception as exc:
+            # Answered here rather than by Starlette's last-resort handler, which
+            # would re-raise it to the server and log the trace a second time.
+            if status_holder.get("started"):
+                raise
+            response = unexpected_error(exc, scope.get("method", "?"), scope.get("path", "?"))
+            await response(scope, receive, send_with_ids)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

@@ -95,13 +95,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, title, detail, slug, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, UNAVAILABLE):
-            log.warning("database unavailable: %s", exc)
-            return problem(
-                503, "Service unavailable", "the database cannot be reached; try again shortly",
-                "unavailable", headers={"Retry-After": "5"},
-            )
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "an unexpected error occurred; quote the request id when reporting it", "internal-error")
+
+
+def unexpected_error(exc: BaseException, method: str, path: str) -> JSONResponse:
+    """The answer to an exception no handler knew: 503 when the database is out of
+    reach, else a 500 that names the request id; the trace goes to the log only."""
+    if isinstance(exc, UNAVAILABLE):
+        log.warning("database unavailable: %s", exc)
+        return problem(
+            503, "Service unavailable", "the database cannot be reached; try again shortly",
+            "unavailable", headers={"Retry-After": "5"},
+        )
+    log.error("unexpected error on %s %s", method, path, exc_info=exc)
+    return problem(500, "Internal error", "an unexpected error occurred; quote the request id when reporting it", "internal-error")
