@@ -229,8 +229,6 @@ def sign(current: Agreement, today: date, signed_on: date, signatories: list[Sig
     target = _move(current, "sign")
     if signed_on > today:
         raise InvalidInput("signed_on cannot be in the future", errors=[{"pointer": "#/signed_on", "detail": "after today"}])
-    if current.drafted_on and signed_on < current.drafted_on - timedelta(days=3650):
-        raise InvalidInput("signed_on is implausibly old")
     changes: dict[str, Any] = {"status": target, "signed_on": signed_on}
     if signatories is not None:
         changes["signatories"] = signatories
