@@ -76,7 +76,18 @@ class AggregateState(BaseModel):
         try:
             return type(self).model_validate({**values, **changes})
         except ValidationError as exc:
-            raise InvalidInput(first_error(exc)) from None
+            raise InvalidInput(first_error(exc), errors=field_errors(exc)) from None
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Validation errors as problem `errors`, each with a JSON pointer (`#` for a rule across fields)."""
+    return [
+        {
+            "pointer": "#/" + "/".join(str(part) for part in error.get("loc", ())) if error.get("loc") else "#",
+            "detail": str(error.get("msg", "invalid")).removeprefix("Value error, "),
+        }
+        for error in exc.errors()
+    ]
 
 
 def first_error(exc: ValidationError) -> str:

@@ -14,10 +14,11 @@ from datetime import date
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters (C1 includes NEL and the CSI that starts terminal escapes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _encodable(value: str) -> str:
@@ -54,6 +55,13 @@ def _currency(value: str) -> str:
     return code
 
 
+def _iso_date_text(value: object) -> object:
+    """A date is an ISO 8601 string: pydantic would also read a number as seconds since 1970."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("a date is written as YYYY-MM-DD")
+    return value
+
+
 def _no_leading_dollar(value: str) -> str:
     if value.startswith("$"):
         raise ValueError("may not start with $")
@@ -77,7 +85,7 @@ Url = Annotated[
     AfterValidator(_one_line),
 ]
 Version = Annotated[int, Field(ge=1, le=2**53)]
-Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
+Day = Annotated[date, BeforeValidator(_iso_date_text), Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_one_line), AfterValidator(_no_leading_dollar)]
 
 

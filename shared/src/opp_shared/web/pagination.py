@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -32,24 +33,43 @@ class PageParams(BaseModel):
 PageQuery = Annotated[PageParams, Query()]
 
 
-def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+def encode_cursor(values: list[Any], *, list_name: str = "") -> str:
+    return base64.urlsafe_b64encode(json.dumps([list_name, *values], separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, length: int) -> list[Any]:
+def _plain(value: Any) -> bool:
+    """A value that can go back into a query unchanged (a crafted cursor must not reach the driver)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return len(value) <= 1000
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def decode_cursor(cursor: str, length: int, *, list_name: str = "") -> list[Any]:
+    """The sort values a cursor carries; refused unless this very list gave it out."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except Exception:
         values = None
-    if not isinstance(values, list) or len(values) != length or not all(
-        isinstance(v, (str, int, float, bool)) or v is None for v in values
+    if (
+        not isinstance(values, list)
+        or len(values) != length + 1
+        or values[0] != list_name
+        or not all(_plain(v) for v in values[1:])
     ):
         raise InvalidInput(
             "the cursor is not one this list gave out",
             errors=[{"in": "query", "parameter": "cursor", "detail": "unknown cursor"}],
         )
-    return values
+    return values[1:]
 
 
 def _after(sort: list[tuple[str, int]], values: list[Any]) -> dict[str, Any]:
@@ -73,14 +93,16 @@ async def paginate(
     sort = list(sort or [])
     if not sort or sort[-1][0] != "_id":
         sort.append(("_id", ASCENDING))  # unique, so the order is total
+    # A cursor names its list (collection and order), so one list's cursor is refused by another.
+    list_name = f"{collection.name}:" + ",".join(f"{f}{'+' if d == ASCENDING else '-'}" for f, d in sort)
     query = dict(filter)
     if page.cursor:
-        after = _after(sort, decode_cursor(page.cursor, len(sort)))
+        after = _after(sort, decode_cursor(page.cursor, len(sort), list_name=list_name))
         query = {"$and": [query, after]} if query else after
     documents = await collection.find(query).sort(sort).limit(page.limit + 1).to_list(None)
     more = len(documents) > page.limit
     documents = documents[: page.limit]
-    next_cursor = encode_cursor([_value(documents[-1], f) for f, _ in sort]) if more else None
+    next_cursor = encode_cursor([_value(documents[-1], f) for f, _ in sort], list_name=list_name) if more else None
     return documents, next_cursor
 
 

@@ -47,7 +47,7 @@ def partners_router(store: PartnerStore, handlers: PartnerHandlers, portfolios: 
         country: CountryCode | None = None,
         status: PartnerStatus | None = None,
         tier: PartnerTier | None = None,
-        q: Annotated[Name | None, Query(description="Name prefix, compared without case and accents")] = None,
+        q: Annotated[Name | None, Query(description="Start of the name or of any word in it, compared without case and accents")] = None,
         sort: Annotated[str, Query(pattern="^(created|name)$", description="`created` (default) or `name`")] = "created",
     ) -> dict[str, Any]:
         items, cursor = await store.list(

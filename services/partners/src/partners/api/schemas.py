@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from opp_shared.fields import CountryCode, Day, Email, LongText, Name, Phone, Reference, ShortText, StrictBody, Url
 from partners.domain.agreement import Agreement, AgreementType
@@ -64,9 +64,11 @@ class EditPartner(StrictBody):
     relationship_owner: ShortText | None = None
     contacts: list[ContactIn] | None = Field(None, max_length=50)
 
+    _null_is_empty = field_validator("contacts")(lambda value: [] if value is None else value)
+
 
 class ChangePartnerStatus(StrictBody):
-    status: Literal[PartnerStatus.PROSPECT, PartnerStatus.ACTIVE, PartnerStatus.DORMANT]
+    status: PartnerStatus = Field(description="prospect, active or dormant; `archived` only through /archive (409 here)")
     reason: ShortText | None = None
 
 
@@ -140,6 +142,8 @@ class EditAgreement(StrictBody):
     effective_from: Day | None = None
     expires_on: Day | None = None
 
+    _null_is_empty = field_validator("signatories", "documents")(lambda value: [] if value is None else value)
+
 
 class SignAgreement(StrictBody):
     signed_on: Day = Field(description="The date of the last required signature")
@@ -211,6 +215,8 @@ class EditCenter(StrictBody):
     agreement_id: Reference | None = None
     description: LongText | None = None
     website: Url | None = None
+
+    _null_is_empty = field_validator("disciplines", "directors")(lambda value: [] if value is None else value)
 
 
 class CloseCenter(StrictBody):

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
-from opp_shared.aggregate import AggregateState, Change, first_error
+from opp_shared.aggregate import AggregateState, Change, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 
 AGGREGATE = "partners.agreement"
@@ -193,7 +193,7 @@ def draft(
             framework_id=framework_id,
         )
     except ValidationError as exc:
-        raise InvalidInput(first_error(exc)) from None
+        raise InvalidInput(first_error(exc), errors=field_errors(exc)) from None
     return Change(_event("drafted"), agreement.state(), {"renewal_of": renewal_of, "amends": amends, "framework_id": framework_id})
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from opp_shared.aggregate import AggregateState, Change, first_error
+from opp_shared.aggregate import AggregateState, Change, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput
 
 AGGREGATE = "partners.center"
@@ -63,7 +63,7 @@ def establish(**fields: Any) -> Change:
     try:
         center = Center(**fields)
     except ValidationError as exc:
-        raise InvalidInput(first_error(exc)) from None
+        raise InvalidInput(first_error(exc), errors=field_errors(exc)) from None
     return Change(f"{AGGREGATE}.established", center.state())
 
 

@@ -92,7 +92,11 @@ class AgreementHandlers:
         its successor's id (a second renewal is then a conflict), then the successor is
         drafted under that id. If the process dies in between, a retry with the same
         Idempotency-Key, or the `renewed` event's follow-up, drafts it."""
-        await self.repository.get(agreement_id)  # 404 before anything is claimed
+        current = Agreement.of(await self.repository.get(agreement_id))  # 404 before anything is claimed
+        # Everything the successor must satisfy is checked before the predecessor records
+        # anything: its parties may still take agreements, its terms are valid.
+        await self.partners.require_usable(current.party_ids)
+        rules.renewal_draft(agreement_id, current, self.today(), terms)
 
         async def create(successor_id: str) -> Snapshot:
             def decide(snapshot: Snapshot):

@@ -81,7 +81,8 @@ class PartnerStore:
             if value is not None:
                 query[field] = value
         if name_prefix:
-            query["name_key"] = {"$regex": "^" + re.escape(name_key(name_prefix))}
+            # The start of any word of the name: "zurich" finds "Universität Zürich".
+            query["name_key"] = {"$regex": "(^| )" + re.escape(name_key(name_prefix))}
         sort = [("name_key", ASCENDING)] if sort_by_name else None
         return await paginate(self.collection, query, page, sort=sort)
 
