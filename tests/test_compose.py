@@ -33,7 +33,8 @@ SERVICES = {
 }
 INFRASTRUCTURE = ("mongo", "kafka", "topics", "gateway", "mailpit")
 # Paths every service has that the gateway deliberately does not expose.
-NOT_ROUTED = re.compile(r"^/(health/|metrics$)")
+# Per-service documents the gateway serves under /<service>/... rather than by path alone.
+NOT_ROUTED = re.compile(r"^/(health/|metrics$|asyncapi\.json$)")
 
 
 def settings_class(service: str) -> type[ServiceSettings]:
@@ -276,7 +277,7 @@ def test_no_two_services_share_a_prefix():
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_service_document_and_docs_are_reachable(service):
-    for page in ("openapi.json", "docs"):
+    for page in ("openapi.json", "asyncapi.json", "docs"):
         exact = [(h, t) for m, p, h, _, t in nginx_locations() if m == "=" and p == f"/{service}/{page}"]
         assert exact == [(service, f"/{page}")]
 
