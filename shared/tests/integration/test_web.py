@@ -8,7 +8,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.settings import ServiceSettings
-from opp_shared.testing.helpers import auth, running, settings_for
+from opp_shared.testing.helpers import assert_problem, auth, running, settings_for
 from opp_shared.web.app import create_app
 from opp_shared.web.security import Reader
 
@@ -40,14 +40,6 @@ def probe_app(settings):
 async def client(servers, namespace):
     async with running(probe_app(settings_for(ProbeSettings, servers, namespace, max_body_bytes=4096))) as client:
         yield client
-
-
-def assert_problem(answer, status):
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    body = answer.json()
-    assert body["status"] == status and body["type"].startswith("urn:opp:problem:") and body["title"] and body["detail"]
-    return body
 
 
 async def test_health_and_metrics(client):

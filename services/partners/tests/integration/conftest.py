@@ -45,6 +45,9 @@ class PartnersApi:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
+    async def event_count(self):
+        return await self.app.state.runtime.store.events.count_documents({})
+
     async def history_types(self, path):
         return [e["type"].rsplit(".", 1)[1] for e in (await self.read(f"{path}/history"))["items"]]
 

@@ -3,21 +3,11 @@ directors rule, usable partners, list filters, edits with If-Match, closing."""
 
 from __future__ import annotations
 
-from opp_shared.testing.helpers import auth
+from opp_shared.testing.helpers import assert_problem as problem, auth
 
 WRITER = auth("partnerships_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
 C = "/api/v1/centers"
-
-
-def problem(answer, status: int, slug: str | None = None) -> dict:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    body = answer.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    if slug:
-        assert body["type"] == f"urn:opp:problem:{slug}", body
-    return body
 
 
 async def establish(api, name, partner_ids, **extra) -> dict:
@@ -30,10 +20,6 @@ async def center_ids(api, **params) -> list[str]:
     answer = await api.get(C, params=params, headers=READER)
     assert answer.status_code == 200, answer.text
     return [c["id"] for c in answer.json()["items"]]
-
-
-async def events(api) -> int:
-    return await api.app.state.runtime.store.events.count_documents({})
 
 
 async def test_establish_answers_201_and_the_center_reads_back(api):
@@ -69,7 +55,7 @@ async def test_establish_answers_201_and_the_center_reads_back(api):
 async def test_a_partner_side_director_belongs_to_one_of_the_centers_partners(api):
     cambridge = await api.register("University of Cambridge", "GB")
     siemens = await api.register("Siemens AG", "DE", kind="enterprise")
-    before = await events(api)
+    before = await api.event_count()
     for director in (
         {"name": "Hans Müller", "side": "partner", "partner_id": siemens["id"]},
         {"name": "Nobody", "side": "partner"},
@@ -78,7 +64,7 @@ async def test_a_partner_side_director_belongs_to_one_of_the_centers_partners(ap
         body = {"name": "Joint Center", "partner_ids": [cambridge["id"]], "established_on": "2026-09-01", "directors": [director]}
         refused = problem(await api.post(C, json=body, headers=WRITER), 422, "invalid-input")
         assert "director" in refused["detail"], refused
-    assert await center_ids(api) == [] and await events(api) == before
+    assert await center_ids(api) == [] and await api.event_count() == before
 
     # A university-side director needs no partner; a partner-side one of a listed partner is fine.
     center = await establish(
@@ -101,12 +87,12 @@ async def test_unknown_or_archived_partners_are_refused(api):
     cambridge = await api.register("University of Cambridge", "GB")
     archived = await api.register("Archived Institute", "GB")
     await api.post(f"/api/v1/partners/{archived['id']}/archive", json={}, headers=WRITER)
-    before = await events(api)
+    before = await api.event_count()
     unknown = await api.post(C, json={"name": "X", "partner_ids": [cambridge["id"], "ptn_00000000000000000000000000"], "established_on": "2026-01-01"}, headers=WRITER)
     assert problem(unknown, 409, "rule-violation")["partner_id"] == "ptn_00000000000000000000000000"
     refused = await api.post(C, json={"name": "X", "partner_ids": [archived["id"]], "established_on": "2026-01-01"}, headers=WRITER)
     assert problem(refused, 409, "rule-violation")["partner_id"] == archived["id"]
-    assert await center_ids(api) == [] and await events(api) == before
+    assert await center_ids(api) == [] and await api.event_count() == before
 
     center = await establish(api, "Joint Center", [cambridge["id"]])
     added = await api.patch(f"{C}/{center['id']}", json={"partner_ids": [cambridge["id"], archived["id"]]}, headers=WRITER | {"If-Match": '"1"'})
@@ -152,14 +138,14 @@ async def test_edits_take_if_match_and_a_stale_one_is_412(api):
     assert edited.json()["name"] == "Joint Center for Energy" and edited.json()["partner_ids"] == [cambridge["id"], siemens["id"]]
     assert edited.json()["disciplines"] == ["physics"]  # what was not sent stays
 
-    before = await events(api)
+    before = await api.event_count()
     stale = await api.patch(path, json={"name": "Stale Name"}, headers=WRITER | {"If-Match": '"1"'})
     problem(stale, 412, "stale-version")
     bad = await api.patch(path, json={"name": "Bad ETag"}, headers=WRITER | {"If-Match": "2"})
     problem(bad, 422, "invalid-input")
     same = await api.patch(path, json={"name": "Joint Center for Energy"}, headers=WRITER | {"If-Match": '"2"'})
     assert same.status_code == 200 and same.json()["version"] == 2  # nothing to change: nothing recorded
-    assert await events(api) == before
+    assert await api.event_count() == before
     current = await api.read(path)
     assert current["version"] == 2 and current["name"] == "Joint Center for Energy"
     cleared = await api.patch(path, json={"description": "Energy research", "website": None}, headers=WRITER | {"If-Match": '"2"'})
@@ -178,12 +164,12 @@ async def test_closing_a_center(api):
     assert closed.json()["status"] == "closed" and closed.json()["closed_on"] == "2027-03-01"  # today in Beijing
     assert closed.json()["version"] == 3 and closed.headers["ETag"] == '"3"'
 
-    before = await events(api)
+    before = await api.event_count()
     again = await api.post(f"{path}/close", json={"reason": "twice"}, headers=WRITER)
     assert problem(again, 409, "illegal-transition")["current_status"] == "closed"
     edit = await api.patch(path, json={"name": "Reopened"}, headers=WRITER)
     assert problem(edit, 409, "illegal-transition")["current_status"] == "closed"
-    assert await events(api) == before
+    assert await api.event_count() == before
     current = await api.read(path)
     assert current["version"] == 3 and current["name"] == "Joint Center" and current["closed_on"] == "2027-03-01"
     assert await api.history_types(path) == ["established", "updated", "closed"]

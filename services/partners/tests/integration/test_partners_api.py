@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from opp_shared.testing.helpers import auth, eventually
+from opp_shared.testing.helpers import assert_problem as problem, auth, eventually
 
 WRITER = auth("partnerships_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -16,25 +16,11 @@ ADMIN = auth("admin", sub="admin-1")
 P = "/api/v1/partners"
 
 
-def problem(answer, status: int, slug: str | None = None) -> dict:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    body = answer.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    if slug:
-        assert body["type"] == f"urn:opp:problem:{slug}", body
-    return body
-
-
 async def ids_of(api, **params) -> list[str]:
     answer = await api.get(P, params={"limit": 200, **params}, headers=READER)
     assert answer.status_code == 200, answer.text
     assert answer.json()["next_cursor"] is None
     return [p["id"] for p in answer.json()["items"]]
-
-
-async def events(api) -> int:
-    return await api.app.state.runtime.store.events.count_documents({})
 
 
 # -- registering and reading ----------------------------------------------------------------
@@ -179,7 +165,7 @@ async def test_a_name_is_unique_per_country_without_case_and_accents(api):
 
 async def test_twenty_concurrent_registrations_of_one_name_make_one_partner(api):
     body = {"name": "Universidad de Chile", "kind": "university", "country": "CL"}
-    before = await events(api)
+    before = await api.event_count()
     answers = await asyncio.gather(*(api.post(P, json=body, headers=WRITER) for _ in range(20)))
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [201] + [409] * 19, [a.text for a in answers if a.status_code not in (201, 409)]
@@ -188,7 +174,7 @@ async def test_twenty_concurrent_registrations_of_one_name_make_one_partner(api)
         if answer.status_code == 409:
             assert problem(answer, 409, "already-exists")["conflicting_id"] == winner["id"]
     assert await ids_of(api) == [winner["id"]]
-    assert await events(api) == before + 1
+    assert await api.event_count() == before + 1
 
 
 async def test_a_rename_frees_the_old_name_and_claims_the_new_one(api):
@@ -220,13 +206,13 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(api):
     snu = await api.register("Seoul National University", "KR")
     first = await api.patch(f"{P}/{snu['id']}", json={"tier": "key"}, headers=WRITER | {"If-Match": '"1"'})
     assert first.status_code == 200 and first.headers["ETag"] == '"2"'
-    before = await events(api)
+    before = await api.event_count()
     for edit in ({"tier": "strategic"}, {"name": "SNU"}, {"country": "KP"}):
         stale = await api.patch(f"{P}/{snu['id']}", json=edit, headers=WRITER | {"If-Match": '"1"'})
         problem(stale, 412, "stale-version")
     current = await api.read(f"{P}/{snu['id']}")
     assert current["version"] == 2 and current["tier"] == "key" and current["name"] == "Seoul National University" and current["country"] == "KR"
-    assert await events(api) == before
+    assert await api.event_count() == before
     assert (await api.register("SNU", "KR"))["name"] == "SNU"  # the refused rename left no claim behind
     assert await api.history_types(f"{P}/{snu['id']}") == ["registered", "updated"]
 
@@ -239,19 +225,19 @@ async def test_the_same_idempotency_key_and_body_register_once(api):
     key = {"Idempotency-Key": "register-nus-1"}
     first = await api.post(P, json=body, headers=WRITER | key)
     assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
-    count = await events(api)
+    count = await api.event_count()
     again = await api.post(P, json=body, headers=WRITER | key)
     assert again.status_code == 201, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json() and again.headers["ETag"] == '"1"'
     assert again.headers["Location"] == first.headers["Location"]
     assert await ids_of(api) == [first.json()["id"]]
-    assert await events(api) == count
+    assert await api.event_count() == count
 
     other_body = await api.post(P, json=body | {"name": "Nanyang Technological University"}, headers=WRITER | key)
     assert problem(other_body, 422)["errors"][0]["parameter"] == "Idempotency-Key"
     assert await ids_of(api) == [first.json()["id"]]
-    assert await events(api) == count
+    assert await api.event_count() == count
     # a key is the caller's own: someone else's same key is a new request (and the name is taken)
     someone_else = await api.post(P, json=body, headers=ADMIN | key)
     assert problem(someone_else, 409, "already-exists")["conflicting_id"] == first.json()["id"]
@@ -291,7 +277,7 @@ async def test_an_archived_partner_takes_no_edits_no_agreements_and_no_centers(a
     assert archived.status_code == 200, archived.text
     assert archived.json()["status"] == "archived" and archived.json()["archived_reason"] == "no longer a partner"
     assert archived.json()["version"] == 2
-    before = await events(api)
+    before = await api.event_count()
 
     for edit in ({"tier": "key"}, {"name": "Tohoku Univ."}, {"description": "x"}):
         problem(await api.patch(f"{P}/{partner['id']}", json=edit, headers=WRITER), 409)
@@ -304,7 +290,7 @@ async def test_an_archived_partner_takes_no_edits_no_agreements_and_no_centers(a
     assert problem(draft, 409)["partner_id"] == partner["id"]
     center = await api.post("/api/v1/centers", json={"name": "Center", "partner_ids": [partner["id"]], "established_on": "2027-01-01"}, headers=WRITER)
     assert problem(center, 409)["partner_id"] == partner["id"]
-    assert await events(api) == before
+    assert await api.event_count() == before
     assert (await api.read("/api/v1/agreements"))["items"] == [] and (await api.read("/api/v1/centers"))["items"] == []
     current = await api.read(f"{P}/{partner['id']}")
     assert current["version"] == 2 and current["name"] == "Tohoku University" and current["tier"] == "standard"
@@ -318,10 +304,10 @@ async def test_an_archived_partner_is_not_a_party_to_a_renewal(api):
     for action, body in (("submit", None), ("sign", {"signed_on": "2025-12-01"}), ("activate", None)):
         await api.act(agreement["id"], action, body)
     await api.post(f"{P}/{partner['id']}/archive", json={}, headers=WRITER)
-    before = await events(api)
+    before = await api.event_count()
     answer = await api.post(f"/api/v1/agreements/{agreement['id']}/renew", json={"expires_on": "2032-12-31"}, headers=WRITER)
     assert problem(answer, 409)["partner_id"] == partner["id"]
-    assert await events(api) == before
+    assert await api.event_count() == before
     assert [a["id"] for a in (await api.read("/api/v1/agreements"))["items"]] == [agreement["id"]]
 
 
@@ -403,12 +389,12 @@ async def test_merges_that_cannot_be(api):
     def merge(source, successor, headers=WRITER):
         return api.post(f"{P}/{source}/merge", json={"successor_id": successor}, headers=headers)
 
-    before = await events(api)
+    before = await api.event_count()
     problem(await merge(a["id"], a["id"]), 409, "rule-violation")
     assert problem(await merge(a["id"], gone["id"]), 409, "rule-violation")["successor_id"] == gone["id"]
     problem(await merge(a["id"], "ptn_00000000000000000000000000"), 409, "rule-violation")
     problem(await merge("ptn_00000000000000000000000000", b["id"]), 404, "not-found")
-    assert await events(api) == before
+    assert await api.event_count() == before
     assert (await api.read(f"{P}/{a['id']}"))["version"] == 1
 
     first = await merge(a["id"], b["id"])
@@ -435,7 +421,7 @@ async def test_other_roles_read_but_do_not_write(api, role):
     for path in (P, f"{P}/{partner['id']}", f"{P}/{partner['id']}/history", f"{P}/{partner['id']}/portfolio"):
         answer = await api.get(path, headers=headers)
         assert answer.status_code == 200, (path, answer.text)
-    before = await events(api)
+    before = await api.event_count()
     writes = [
         ("POST", P, {"name": "University of Sydney", "kind": "university", "country": "AU"}),
         ("PATCH", f"{P}/{partner['id']}", {"tier": "key"}),
@@ -447,7 +433,7 @@ async def test_other_roles_read_but_do_not_write(api, role):
         answer = await api.request(method, path, json=body, headers=headers)
         refused = problem(answer, 403, "forbidden")
         assert refused["required_roles"] == ["admin", "partnerships_officer"], (method, path)
-    assert await events(api) == before
+    assert await api.event_count() == before
     assert await ids_of(api) == [partner["id"], other["id"]]
     assert (await api.read(f"{P}/{partner['id']}"))["version"] == 1
 

@@ -127,3 +127,15 @@ async def read_topic(
 def events_of(records: list[Any], subject: str | None = None) -> list[CloudEvent]:
     events = [CloudEvent.from_json_bytes(r.value) for r in records]
     return [e for e in events if subject is None or e.subject == subject]
+
+
+def assert_problem(answer: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem with this status (and type slug); answers its body."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    assert body["type"].startswith("urn:opp:problem:")
+    if slug:
+        assert body["type"] == f"urn:opp:problem:{slug}", body
+    return body

@@ -1,21 +1,22 @@
 """Who is told what about which event (pure).
 
 A rule turns an event into notices, each addressed to a recipient: a role
-(`role:partnerships_officer`) or a person (`user:<sub>`). An event no rule
+(`role:partnerships_officer`) or a person (`user:<sub>`), with a title and a
+body written as templates over the event: `{name}` (the resource's name or
+title), `{agreement}` (e.g. "strategic agreement “…”"), `{s[field]}` from
+its state, `{c[field]}` from what is particular to the event, and the notes
+`{late}` and `{reason}`. A field that is missing reads "?". An event no rule
 knows yields no notice: new event types never break this service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from opp_shared.envelope import CloudEvent
 
 PARTNERSHIPS = ("role:admin", "role:partnerships_officer")
-
-Text = Callable[[dict[str, Any], dict[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -28,88 +29,73 @@ class Notice:
 @dataclass(frozen=True)
 class Rule:
     recipients: tuple[str, ...]
-    title: Text
-    body: Text
-
-
-def _name(state: dict[str, Any]) -> str:
-    return str(state.get("name") or state.get("title") or state.get("id") or "?")
-
-
-def _agreement(state: dict[str, Any]) -> str:
-    return f"{str(state.get('type', '')).replace('_', ' ')} agreement “{_name(state)}”".strip()
+    title: str
+    body: str
 
 
 RULES: dict[str, Rule] = {
     "partners.partner.registered": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"New partner: {_name(s)} ({s.get('country', '?')})",
-        lambda s, c: f"{_name(s)}, a {str(s.get('kind', 'partner')).replace('_', ' ')} in {s.get('country', '?')}, "
-        f"was registered with status {s.get('status', '?')}.",
+        PARTNERSHIPS, "New partner: {name} ({s[country]})", "{name}, a {kind} in {s[country]}, was registered with status {s[status]}."
     ),
-    "partners.partner.archived": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"Partner archived: {_name(s)}",
-        lambda s, c: f"{_name(s)} was archived" + (f": {c['reason']}." if c.get("reason") else "."),
-    ),
+    "partners.partner.archived": Rule(PARTNERSHIPS, "Partner archived: {name}", "{name} was archived{reason}."),
     "partners.partner.merged": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"Partner merged: {_name(s)}",
-        lambda s, c: f"{_name(s)} was merged into {c.get('successor_id', '?')}; its agreements and centers follow.",
+        PARTNERSHIPS, "Partner merged: {name}", "{name} was merged into {c[successor_id]}; its agreements and centers follow."
     ),
-    "partners.agreement.submitted": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"For review: {_name(s)}",
-        lambda s, c: f"The {_agreement(s)} was submitted for review.",
-    ),
-    "partners.agreement.signed": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"Signed: {_name(s)}",
-        lambda s, c: f"The {_agreement(s)} was signed on {s.get('signed_on', '?')}.",
-    ),
+    "partners.agreement.submitted": Rule(PARTNERSHIPS, "For review: {name}", "The {agreement} was submitted for review."),
+    "partners.agreement.signed": Rule(PARTNERSHIPS, "Signed: {name}", "The {agreement} was signed on {s[signed_on]}."),
     "partners.agreement.expiring": Rule(
         PARTNERSHIPS,
-        lambda s, c: f"Expires in {c.get('days_left', '?')} days: {_name(s)}",
-        lambda s, c: f"The {_agreement(s)} expires on {c.get('expires_on', '?')} "
-        f"({c.get('days_before', '?')}-day reminder{', sent late' if c.get('late') else ''}). Renew it or let it end.",
+        "Expires in {c[days_left]} days: {name}",
+        "The {agreement} expires on {c[expires_on]} ({c[days_before]}-day reminder{late}). Renew it or let it end.",
     ),
-    "partners.agreement.expired": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"Expired: {_name(s)}",
-        lambda s, c: f"The {_agreement(s)} expired on {c.get('expires_on', '?')}.",
-    ),
+    "partners.agreement.expired": Rule(PARTNERSHIPS, "Expired: {name}", "The {agreement} expired on {c[expires_on]}."),
     "partners.agreement.signature_overdue": Rule(
         PARTNERSHIPS,
-        lambda s, c: f"Waiting for signature for {c.get('days_waiting', '?')} days: {_name(s)}",
-        lambda s, c: f"The {_agreement(s)} has been {str(c.get('stage', '?')).replace('_', ' ')} since {c.get('waiting_since', '?')}.",
+        "Waiting for signature for {c[days_waiting]} days: {name}",
+        "The {agreement} has been {stage} since {c[waiting_since]}.",
     ),
     "partners.agreement.terminated": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"Terminated: {_name(s)}",
-        lambda s, c: f"The {_agreement(s)} was terminated on {c.get('terminated_on', '?')}: {c.get('reason', 'no reason given')}.",
+        PARTNERSHIPS, "Terminated: {name}", "The {agreement} was terminated on {c[terminated_on]}{reason}."
     ),
     "partners.agreement.renewed": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"Renewed: {_name(s)}",
-        lambda s, c: f"The {_agreement(s)} was renewed; its successor is {c.get('successor_id', '?')}.",
+        PARTNERSHIPS, "Renewed: {name}", "The {agreement} was renewed; its successor is {c[successor_id]}."
     ),
-    "partners.center.established": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"New joint center: {_name(s)}",
-        lambda s, c: f"{_name(s)} was established on {s.get('established_on', '?')}.",
-    ),
-    "partners.center.closed": Rule(
-        PARTNERSHIPS,
-        lambda s, c: f"Joint center closed: {_name(s)}",
-        lambda s, c: f"{_name(s)} closed on {c.get('closed_on', '?')}" + (f": {c['reason']}." if c.get("reason") else "."),
-    ),
+    "partners.center.established": Rule(PARTNERSHIPS, "New joint center: {name}", "{name} was established on {s[established_on]}."),
+    "partners.center.closed": Rule(PARTNERSHIPS, "Joint center closed: {name}", "{name} closed on {c[closed_on]}{reason}."),
 }
+
+
+class _Lenient(dict):
+    """A mapping in which a missing or empty field reads "?" (events may lack fields)."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().get(key)
+        return "?" if value is None or value == "" else value
+
+
+def _context(event: CloudEvent) -> _Lenient:
+    state, change = _Lenient(event.state), _Lenient(event.change)
+    name = str(state.get("name") or state.get("title") or event.subject or "?")
+    kind = str(state.get("type") or "").replace("_", " ")
+    return _Lenient(
+        s=state,
+        c=change,
+        name=name,
+        kind=str(state.get("kind") or "partner").replace("_", " "),
+        agreement=f"{kind} agreement “{name}”".strip(),
+        stage=str(change.get("stage") or "?").replace("_", " "),
+        late=", sent late" if change.get("late") else "",
+        reason=f": {change['reason']}" if change.get("reason") else "",
+    )
 
 
 def notices_for(event: CloudEvent) -> list[Notice]:
     rule = RULES.get(event.type)
     if rule is None:
         return []
-    state, change = event.state, event.change
-    title, body = rule.title(state, change), rule.body(state, change)
+    context = _context(event)
+    title, body = rule.title.format_map(context), rule.body.format_map(context)
     return [Notice(recipient, title, body) for recipient in rule.recipients]
