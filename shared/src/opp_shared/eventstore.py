@@ -181,6 +181,15 @@ class EventStore:
     async def project(self, aggregate_type: str, snapshot: Snapshot) -> None:
         """Make the current-state document show `snapshot` unless it already shows a newer one."""
         document = {**snapshot.state, "_id": snapshot.id}
+        if snapshot.version == 1:
+            # A new aggregate: a plain insert (a lookup by _id on every server); only when a
+            # document is already there does it take the conditional replace below.
+            try:
+                await self.projection(aggregate_type).insert_one(document)
+                return
+            except Exception as exc:
+                if not is_duplicate_key(exc):
+                    raise
         try:
             await self.projection(aggregate_type).replace_one(
                 {"_id": snapshot.id, "version": {"$lt": snapshot.version}}, document, upsert=True

@@ -71,6 +71,8 @@ class Relay:
                 if self.lease is not None and not await self.lease.held():
                     await self._sleep(stopping, self.lease.slot_seconds / 4)
                     continue
+                # Cleared before the round, not after: an append during the round must wake the next one.
+                self.wakeup.clear()
                 published = await self.publish_once()
                 self.consecutive_failures, self.last_error = 0, None
                 backoff = self.poll_seconds
@@ -89,7 +91,6 @@ class Relay:
 
     async def _sleep(self, stopping: asyncio.Event, seconds: float) -> None:
         """Sleep until the timeout, a new append, or shutdown, whichever comes first."""
-        self.wakeup.clear()
         waits = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(self.wakeup.wait())]
         try:
             await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

@@ -10,8 +10,10 @@ If-Match the client learns its version is stale (412).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -73,7 +75,10 @@ class Repository:
     ) -> tuple[Snapshot, bool]:
         """As `change`, and whether this call recorded the change (False: nothing to do,
         e.g. because a racing copy of the service did it first)."""
-        for _ in range(self.attempts):
+        for attempt in range(self.attempts):
+            if attempt:
+                # Writers that collided would collide again at once: spread them out a little.
+                await asyncio.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.2)))
             current = await self.get(aggregate_id)
             if if_match is not None and current.version != if_match:
                 raise StaleVersion(
