@@ -77,6 +77,55 @@ def schema_uri(event_type: str) -> str:
     return f"urn:opp:event-schema:{event_type}:1"
 
 
+def build_record(
+    *,
+    source: str,
+    aggregate_type: str,
+    aggregate_id: str,
+    previous: Snapshot | None,
+    change: Change,
+    meta: EventMeta,
+    now: datetime,
+) -> tuple[dict[str, Any], Snapshot]:
+    """The event record of a change and the snapshot it leads to (pure)."""
+    if topic_of(change.type) != aggregate_type:
+        raise ValueError(f"{change.type!r} is not an event of {aggregate_type!r}")
+    sequence = (previous.version if previous else 0) + 1
+    created_at = previous.state.get("created_at") if previous else None
+    state = {
+        **change.state,
+        "id": aggregate_id,
+        "version": sequence,
+        "created_at": created_at or rfc3339(now),
+        "updated_at": rfc3339(now),
+    }
+    event = CloudEvent(
+        id=str(uuid.uuid4()),
+        source=source,
+        type=change.type,
+        subject=aggregate_id,
+        time=now,
+        dataschema=schema_uri(change.type),
+        data=make_data(state, change.change),
+        sequence=sequence,
+        correlationid=meta.correlation_id,
+        causationid=meta.causation_id,
+        traceparent=meta.traceparent,
+        actor=meta.actor,
+    )
+    record = {
+        "_id": record_id(aggregate_id, sequence),
+        "aggregate_type": aggregate_type,
+        "aggregate_id": aggregate_id,
+        "sequence": sequence,
+        "type": change.type,
+        "recorded_at": now,
+        "published": False,
+        "event": event.to_document(),
+    }
+    return record, Snapshot(aggregate_id, sequence, state)
+
+
 class EventStore:
     """Event records and projections of one service's database."""
 
@@ -125,50 +174,22 @@ class EventStore:
         (None for a new aggregate)."""
         if aggregate_type not in self.projections:
             raise KeyError(f"this service does not own {aggregate_type!r}")
-        if topic_of(change.type) != aggregate_type:
-            raise ValueError(f"{change.type!r} is not an event of {aggregate_type!r}")
-        meta = meta or EventMeta.from_context()
-        now = self.clock.now()
-        sequence = (previous.version if previous else 0) + 1
-        created_at = previous.state.get("created_at") if previous else None
-        state = {
-            **change.state,
-            "id": aggregate_id,
-            "version": sequence,
-            "created_at": created_at or rfc3339(now),
-            "updated_at": rfc3339(now),
-        }
-        event = CloudEvent(
-            id=str(uuid.uuid4()),
+        record, snapshot = build_record(
             source=self.source,
-            type=change.type,
-            subject=aggregate_id,
-            time=now,
-            dataschema=schema_uri(change.type),
-            data=make_data(state, change.change),
-            sequence=sequence,
-            correlationid=meta.correlation_id,
-            causationid=meta.causation_id,
-            traceparent=meta.traceparent,
-            actor=meta.actor,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            previous=previous,
+            change=change,
+            meta=meta or EventMeta.from_context(),
+            now=self.clock.now(),
         )
-        record = {
-            "_id": record_id(aggregate_id, sequence),
-            "aggregate_type": aggregate_type,
-            "aggregate_id": aggregate_id,
-            "sequence": sequence,
-            "type": change.type,
-            "recorded_at": now,
-            "published": False,
-            "event": event.to_document(),
-        }
+        sequence = snapshot.version
         try:
             await self.events.insert_one(record)
         except Exception as exc:
             if is_duplicate_key(exc):
                 raise VersionConflict(aggregate_id, sequence) from exc
             raise
-        snapshot = Snapshot(aggregate_id, sequence, state)
         try:
             await self.project(aggregate_type, snapshot)
         except Exception:

@@ -1,0 +1,219 @@
+"""The write model's logic, with fakes of the project's own ports (no servers).
+
+The same behaviour against the real database is in shared/tests/integration."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from opp_shared.aggregate import Change, Snapshot
+from opp_shared.clock import ManualClock
+from opp_shared.errors import InvalidInput, NotFound, RuleViolation, StaleVersion
+from opp_shared.eventstore import EventMeta, build_record
+from opp_shared.relay import Relay
+from opp_shared.repository import Repository
+from opp_shared.testing.fakes import FakeProducerHolder, InMemoryClaims, InMemoryEventStore
+
+T = "partners.partner"
+
+
+def counted(n):
+    return Change(f"{T}.updated", {"count": n})
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(datetime(2027, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+def store(clock):
+    return InMemoryEventStore({T: "partners"}, clock=clock)
+
+
+@pytest.fixture
+def repo(store):
+    return Repository(store, T, noun="partner", attempts=3)
+
+
+# -- the record ------------------------------------------------------------------
+
+
+def test_a_record_carries_the_event_the_state_and_the_meta():
+    now = datetime(2027, 1, 1, 8, tzinfo=UTC)
+    meta = EventMeta(actor="alice", correlation_id="c", causation_id="r", traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01")
+    record, snapshot = build_record(
+        source="/opp/partners", aggregate_type=T, aggregate_id="ptn_1", previous=None,
+        change=Change(f"{T}.registered", {"name": "X"}, {"why": "test"}), meta=meta, now=now,
+    )
+    assert record["_id"] == "ptn_1:1" and record["published"] is False and record["sequence"] == 1
+    event = record["event"]
+    assert (event["subject"], event["sequence"], event["actor"], event["correlationid"], event["causationid"]) == ("ptn_1", 1, "alice", "c", "r")
+    assert event["data"] == {"state": snapshot.state, "change": {"why": "test"}}
+    assert snapshot.state["created_at"] == snapshot.state["updated_at"] == "2027-01-01T08:00:00.000Z"
+    json.dumps(event)  # JSON-safe as stored
+
+    later, _ = build_record(
+        source="/opp/partners", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot,
+        change=counted(1), meta=meta, now=now + timedelta(days=1),
+    )
+    assert later["_id"] == "ptn_1:2" and later["event"]["data"]["state"]["created_at"] == "2027-01-01T08:00:00.000Z"
+
+
+def test_an_event_type_must_belong_to_the_aggregate_and_meta_fields_belong_to_the_store():
+    with pytest.raises(ValueError):
+        build_record(source="s", aggregate_type=T, aggregate_id="x", previous=None,
+                     change=Change("partners.agreement.drafted", {}), meta=EventMeta(), now=datetime.now(UTC))
+    with pytest.raises(ValueError):
+        Change(f"{T}.updated", {"version": 3})
+
+
+# -- the command loop --------------------------------------------------------------
+
+
+async def test_a_change_decided_on_stale_state_is_decided_again(store, repo):
+    await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
+    decided_on = []
+
+    def decide(snapshot):
+        decided_on.append(snapshot.version)
+        if len(decided_on) == 1:  # another writer gets in between our load and our insert
+            store.records["ptn_1:2"] = build_record(source="s", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot,
+                                                    change=counted(10), meta=EventMeta(), now=store.clock.now())[0]
+        return counted(snapshot.state["count"] + 1)
+
+    result = await repo.change("ptn_1", decide)
+    assert decided_on == [1, 2] and result.version == 3 and result.state["count"] == 11
+
+
+async def test_if_match_is_checked_before_deciding_and_a_race_is_412(store, repo):
+    await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
+    with pytest.raises(StaleVersion):
+        await repo.change("ptn_1", lambda s: counted(1), if_match=7)
+
+    def racing(snapshot):
+        store.records["ptn_1:2"] = build_record(source="s", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot,
+                                                change=counted(5), meta=EventMeta(), now=store.clock.now())[0]
+        return counted(1)
+
+    with pytest.raises(StaleVersion):
+        await repo.change("ptn_1", racing, if_match=1)
+    assert (await repo.get("ptn_1")).state["count"] == 5
+
+
+async def test_nothing_to_do_records_nothing_and_unknown_ids_are_404(store, repo):
+    created = await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
+    assert await repo.execute("ptn_1", lambda s: None) == (created, False)
+    assert len(store.records) == 1
+    with pytest.raises(NotFound):
+        await repo.change("ptn_2", lambda s: counted(1))
+
+
+async def test_a_command_that_always_loses_gives_up_with_a_retryable_409(store, repo):
+    await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
+
+    def always_beaten(snapshot):
+        store.records[f"ptn_1:{snapshot.version + 1}"] = build_record(
+            source="s", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot, change=counted(0), meta=EventMeta(), now=store.clock.now()
+        )[0]
+        return counted(1)
+
+    with pytest.raises(RuleViolation) as caught:
+        await repo.change("ptn_1", always_beaten)
+    assert caught.value.extensions == {"retryable": True}
+
+
+async def test_reads_roll_forward_over_a_projection_that_was_not_written(store, repo):
+    created = await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
+    record, _ = build_record(source="s", aggregate_type=T, aggregate_id="ptn_1", previous=created, change=counted(3), meta=EventMeta(), now=store.clock.now())
+    store.records[record["_id"]] = record  # inserted, then the process died before projecting
+    assert (await repo.get("ptn_1")).state["count"] == 3
+
+
+# -- creating once per Idempotency-Key ----------------------------------------------
+
+
+async def test_an_idempotency_key_creates_once_and_answers_the_first_result(store, repo):
+    claims = InMemoryClaims()
+    ids = (f"ptn_{letter}" for letter in "abcdefgh")  # each call proposes an id; a replay ignores it
+
+    async def create(pid):
+        return await repo.create(pid, Change(f"{T}.registered", {"count": 0}))
+
+    args = dict(scope="s", caller="alice", key="k1", request={"name": "X"}, new_id=lambda: next(ids), create=create)
+    first, replayed = await repo.create_idempotently(claims, **args)
+    await repo.change(first.id, lambda s: counted(9))
+    again, replayed_again = await repo.create_idempotently(claims, **args)
+    assert (first.id, replayed, replayed_again) == ("ptn_a", False, True)
+    assert again.state == first.state and again.version == 1
+    with pytest.raises(InvalidInput):
+        await repo.create_idempotently(claims, **(args | {"request": {"name": "Y"}}))
+    other_caller, replayed_other = await repo.create_idempotently(claims, **(args | {"caller": "bob"}))
+    assert other_caller.id != first.id and not replayed_other
+
+
+async def test_a_crash_between_the_claim_and_the_create_is_finished_by_the_retry(store, repo):
+    claims = InMemoryClaims()
+    calls = []
+
+    async def crashing(pid):
+        calls.append(pid)
+        if len(calls) == 1:
+            raise ConnectionError("process died")
+        return await repo.create(pid, Change(f"{T}.registered", {"count": 0}))
+
+    args = dict(scope="s", caller="alice", key="k1", request={}, new_id=iter(["ptn_a", "ptn_b"]).__next__, create=crashing)
+    with pytest.raises(ConnectionError):
+        await repo.create_idempotently(claims, **args)
+    snapshot, replayed = await repo.create_idempotently(claims, **args)
+    assert calls == ["ptn_a", "ptn_a"] and snapshot.id == "ptn_a" and not replayed
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there"])
+async def test_a_malformed_idempotency_key_is_refused(repo, key):
+    with pytest.raises(InvalidInput):
+        await repo.create_idempotently(InMemoryClaims(), scope="s", caller="a", key=key, request={}, new_id=lambda: "x", create=None)
+
+
+# -- the relay ------------------------------------------------------------------------------
+
+
+async def test_the_relay_publishes_each_aggregate_in_order_and_marks_only_what_was_acknowledged(store, clock):
+    holder = FakeProducerHolder()
+    relay = Relay(store, holder, topic_name=lambda t: "ns." + t)
+    for aggregate in ("ptn_a", "ptn_b"):
+        snapshot = await store.append(T, aggregate, None, Change(f"{T}.registered", {"count": 0}))
+        for n in range(1, 3):
+            clock.advance(timedelta(seconds=1))
+            snapshot = await store.append(T, aggregate, snapshot, counted(n))
+    holder.producer.fail_keys = {b"ptn_b"}
+    with pytest.raises(RuntimeError):
+        await relay.publish_once()
+    sent = [(topic, key, json.loads(value)["sequence"]) for topic, key, value in holder.producer.sent]
+    assert sent == [("ns." + T, b"ptn_a", 1), ("ns." + T, b"ptn_a", 2), ("ns." + T, b"ptn_a", 3)]
+    assert [r["_id"] for r in await store.unpublished(10)] == ["ptn_b:1", "ptn_b:2", "ptn_b:3"]
+
+    holder.producer.fail_keys = set()
+    assert await relay.publish_once() == 3
+    assert await store.unpublished(10) == []
+
+
+async def test_the_relay_waits_for_a_predecessor_outside_its_batch(store, clock):
+    holder = FakeProducerHolder()
+    first = await store.append(T, "ptn_a", None, Change(f"{T}.registered", {"count": 0}))
+    await store.append(T, "ptn_a", first, counted(1))
+    store.records["ptn_a:1"]["recorded_at"] = clock.now() + timedelta(minutes=5)  # an API copy with a fast clock
+    relay = Relay(store, holder, batch_size=1)
+    assert await relay.publish_once() == 0 and holder.producer.sent == []
+    relay.batch_size = 10
+    assert await relay.publish_once() == 2
+    assert [json.loads(v)["sequence"] for _, _, v in holder.producer.sent] == [1, 2]
+
+
+async def test_the_relay_projects_a_record_the_request_did_not(store):
+    first = await store.append(T, "ptn_a", None, Change(f"{T}.registered", {"count": 0}))
+    record, _ = build_record(source="s", aggregate_type=T, aggregate_id="ptn_a", previous=first, change=counted(4), meta=EventMeta(), now=store.clock.now())
+    store.records[record["_id"]] = record
+    await Relay(store, FakeProducerHolder()).publish_once()
+    assert store.projected["ptn_a"] == Snapshot("ptn_a", 2, record["event"]["data"]["state"])
