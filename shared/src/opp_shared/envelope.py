@@ -96,7 +96,3 @@ def is_event_type(name: str) -> bool:
 
 def make_data(state: dict[str, Any], change: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"state": state, "change": change or {}}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

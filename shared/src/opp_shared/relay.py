@@ -117,8 +117,9 @@ class Relay:
             # API copies can order `recorded_at` differently from `sequence`).
             if first > 1 and not await self.store.is_published(aggregate_id, first - 1):
                 continue
+            # The newest record of the group is enough: a projection only moves forward.
+            await self._bring_projection_forward(group[-1])
             for record in group:
-                await self._bring_projection_forward(record)
                 event = record["event"]
                 future = await producer.send(
                     self.topic_name(record["aggregate_type"]),

@@ -35,9 +35,9 @@ def follow_ups(partners: PartnerHandlers, agreements: AgreementHandlers, centers
         await centers.follow_merge(event.subject, successor_id)
 
     async def drafted(event: CloudEvent) -> None:
-        child = await agreements.repository.find(event.subject or "")
-        if child is not None:
-            await agreements.link_to_parent(child)
+        # A child's parent is fixed at drafting, so the event's own state says where to link it.
+        if event.subject and (event.state.get("amends") or event.state.get("framework_id")):
+            await agreements.link_to_parent(event.subject, event.state)
 
     async def renewed(event: CloudEvent) -> None:
         predecessor = await agreements.repository.find(event.subject or "")

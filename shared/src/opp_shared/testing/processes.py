@@ -11,13 +11,11 @@ from pathlib import Path
 
 import httpx
 
+from opp_shared.testing.servers import load_stack_module
+
 
 def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return load_stack_module().free_ports(1)[0]
 
 
 class ServiceProcess:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shutil
@@ -31,7 +32,8 @@ class Servers:
     kind: str  # "external", "testcontainers" or "local"
 
 
-def _load_stack_module():
+@functools.cache
+def load_stack_module():
     spec = importlib.util.spec_from_file_location("opp_local_stack", STACK_SCRIPT)
     module = importlib.util.module_from_spec(spec)
     sys.modules["opp_local_stack"] = module
@@ -50,7 +52,7 @@ def _docker_engine_available() -> bool:
 
 @contextmanager
 def local_stack(data_dir: Path) -> Iterator[Servers]:
-    stack = _load_stack_module()
+    stack = load_stack_module()
     ports = stack.free_ports(4)
     config = stack.StackConfig(
         data_dir=data_dir,

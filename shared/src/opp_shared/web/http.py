@@ -46,10 +46,10 @@ def resource_response(snapshot: Snapshot, body: Any, *, status: int = 200, repla
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def edits_of(body: BaseModel, *, not_null: tuple[str, ...] = (), json: bool = False) -> dict[str, Any]:
-    """The fields a PATCH body sets (`null` clears an optional one); refuses an
-    empty edit and the clearing of a field that must have a value."""
-    edits = body.model_dump(mode="json" if json else "python", exclude_unset=True)
+def edits_of(body: BaseModel, *, not_null: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a PATCH body sets, as JSON values (`null` clears an optional one);
+    refuses an empty edit and the clearing of a field that must have a value."""
+    edits = body.model_dump(mode="json", exclude_unset=True)
     if not edits:
         raise InvalidInput("send at least one field to change")
     cleared = [name for name in not_null if name in edits and edits[name] is None]

@@ -23,7 +23,7 @@ from partners.api.schemas import (
     SignAgreement,
     TerminateAgreement,
 )
-from partners.domain.agreement import AgreementStatus, AgreementType, Document, Party, Signatory
+from partners.domain.agreement import AgreementStatus, AgreementType
 from partners.handlers.agreements import AgreementHandlers
 from partners.store.agreements import AgreementStore
 
@@ -40,7 +40,7 @@ def agreements_router(store: AgreementStore, handlers: AgreementHandlers) -> API
     @router.post("", status_code=201, response_model=AgreementOut, summary="Draft an agreement (also an amendment, or one under a framework)")
     async def draft(body: DraftAgreement, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
         snapshot, replayed = await handlers.draft(
-            _domain_fields(body.model_dump(exclude_none=False)), caller=principal.sub, idempotency_key=idempotency_key
+            body.model_dump(mode="json"), caller=principal.sub, idempotency_key=idempotency_key
         )
         return answer(snapshot, 201, replayed)
 
@@ -67,7 +67,7 @@ def agreements_router(store: AgreementStore, handlers: AgreementHandlers) -> API
 
     @router.patch("/{agreement_id}", response_model=AgreementOut, summary="Edit an agreement's terms (before signature) or documents and notes")
     async def edit(agreement_id: str, body: EditAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        edits = _domain_fields(edits_of(body, not_null=NOT_NULL))
+        edits = edits_of(body, not_null=NOT_NULL)
         return answer(await handlers.edit(agreement_id, edits, if_match=parse_if_match(if_match)))
 
     @router.post("/{agreement_id}/submit", response_model=AgreementOut, summary="draft -> under_review")
@@ -76,7 +76,7 @@ def agreements_router(store: AgreementStore, handlers: AgreementHandlers) -> API
 
     @router.post("/{agreement_id}/sign", response_model=AgreementOut, summary="under_review -> signed")
     async def sign(agreement_id: str, body: SignAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        signatories = [Signatory(**s.model_dump()) for s in body.signatories] if body.signatories is not None else None
+        signatories = body.model_dump(mode="json")["signatories"]
         return answer(await handlers.sign(agreement_id, body.signed_on, signatories, if_match=parse_if_match(if_match)))
 
     @router.post("/{agreement_id}/activate", response_model=AgreementOut, summary="signed -> active (needs effective_from and signed_on)")
@@ -104,11 +104,3 @@ def agreements_router(store: AgreementStore, handlers: AgreementHandlers) -> API
 
     return router
 
-
-def _domain_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Schema objects → domain values (parties, signatories, documents as domain models)."""
-    converters = {"parties": Party, "signatories": Signatory, "documents": Document}
-    for name, model in converters.items():
-        if fields.get(name) is not None:
-            fields[name] = [model(**item) for item in fields[name]]
-    return fields

@@ -12,7 +12,7 @@ from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, edits_of, p
 from opp_shared.web.pagination import PageQuery
 from partners.api.access import Reader, Writer
 from partners.api.schemas import CenterOut, CenterPage, CloseCenter, EditCenter, EstablishCenter
-from partners.domain.center import CenterStatus, Director
+from partners.domain.center import CenterStatus
 from partners.handlers.centers import CenterHandlers
 from partners.store.centers import CenterStore
 
@@ -25,7 +25,7 @@ def centers_router(store: CenterStore, handlers: CenterHandlers) -> APIRouter:
 
     @router.post("", status_code=201, response_model=CenterOut, summary="Establish a joint research center")
     async def establish(body: EstablishCenter, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-        snapshot, replayed = await handlers.establish(_domain_fields(body.model_dump()), caller=principal.sub, idempotency_key=idempotency_key)
+        snapshot, replayed = await handlers.establish(body.model_dump(mode="json"), caller=principal.sub, idempotency_key=idempotency_key)
         return resource_response(snapshot, dict(snapshot.state), status=201, replayed=replayed, location=f"{PREFIX}/{snapshot.id}")
 
     @router.get("", response_model=CenterPage, summary="List joint research centers")
@@ -42,7 +42,7 @@ def centers_router(store: CenterStore, handlers: CenterHandlers) -> APIRouter:
 
     @router.patch("/{center_id}", response_model=CenterOut, summary="Edit a center (send If-Match)")
     async def edit(center_id: str, body: EditCenter, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        edits = _domain_fields(edits_of(body, not_null=NOT_NULL))
+        edits = edits_of(body, not_null=NOT_NULL)
         snapshot = await handlers.update(center_id, edits, if_match=parse_if_match(if_match))
         return resource_response(snapshot, dict(snapshot.state))
 
@@ -55,8 +55,3 @@ def centers_router(store: CenterStore, handlers: CenterHandlers) -> APIRouter:
 
     return router
 
-
-def _domain_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    if fields.get("directors") is not None:
-        fields["directors"] = [Director(**d) for d in fields["directors"]]
-    return fields

@@ -20,7 +20,7 @@ from partners.api.schemas import (
     PartnerPage,
     RegisterPartner,
 )
-from partners.domain.partner import Contact, PartnerKind, PartnerStatus, PartnerTier
+from partners.domain.partner import PartnerKind, PartnerStatus, PartnerTier
 from partners.handlers.partners import PartnerHandlers
 from partners.handlers.portfolio import PortfolioQueries
 from partners.store.partners import PartnerStore
@@ -35,7 +35,7 @@ def partners_router(store: PartnerStore, handlers: PartnerHandlers, portfolios: 
     @router.post("", status_code=201, response_model=PartnerOut, summary="Register a partner organization")
     async def register(body: RegisterPartner, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
         snapshot, replayed = await handlers.register(
-            _domain_fields(body.model_dump(mode="json")), caller=principal.sub, idempotency_key=idempotency_key
+            body.model_dump(mode="json"), caller=principal.sub, idempotency_key=idempotency_key
         )
         return resource_response(snapshot, dict(snapshot.state), status=201, replayed=replayed, location=f"{PREFIX}/{snapshot.id}")
 
@@ -62,7 +62,7 @@ def partners_router(store: PartnerStore, handlers: PartnerHandlers, portfolios: 
 
     @router.patch("/{partner_id}", response_model=PartnerOut, summary="Edit a partner (send If-Match)")
     async def edit_partner(partner_id: str, body: EditPartner, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        edits = _domain_fields(edits_of(body, not_null=REQUIRED, json=True))
+        edits = edits_of(body, not_null=REQUIRED)
         snapshot = await handlers.edit(partner_id, edits, if_match=parse_if_match(if_match))
         return resource_response(snapshot, dict(snapshot.state))
 
@@ -90,12 +90,6 @@ def partners_router(store: PartnerStore, handlers: PartnerHandlers, portfolios: 
         return await portfolios.portfolio(partner_id)
 
     return router
-
-
-def _domain_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    if fields.get("contacts") is not None:
-        fields["contacts"] = [Contact(**c) for c in fields["contacts"]]
-    return fields
 
 
 def _without_id(document: dict[str, Any]) -> dict[str, Any]:

@@ -166,15 +166,15 @@ TERMS = ("type", "title", "scope", "parties", "signatories", "effective_from", "
 EDITABLE_AFTER_SIGNATURE = frozenset({"documents", "notes", "owner"})
 
 
-def draft(
+def draft(  # parties, signatories and documents as models or in their JSON form: the model validates either
     *,
     today: date,
     type: AgreementType,
     title: str,
-    parties: list[Party],
+    parties: list[Party] | list[dict[str, Any]],
     scope: str | None = None,
-    signatories: list[Signatory] | None = None,
-    documents: list[Document] | None = None,
+    signatories: list[Signatory] | list[dict[str, Any]] | None = None,
+    documents: list[Document] | list[dict[str, Any]] | None = None,
     owner: str | None = None,
     notes: str | None = None,
     effective_from: date | None = None,
@@ -225,7 +225,9 @@ def submit(current: Agreement, today: date) -> Change:
     return Change(_event("submitted"), current.evolve(status=target, submitted_on=today).state())
 
 
-def sign(current: Agreement, today: date, signed_on: date, signatories: list[Signatory] | None = None) -> Change:
+def sign(
+    current: Agreement, today: date, signed_on: date, signatories: list[Signatory] | list[dict[str, Any]] | None = None
+) -> Change:
     target = _move(current, "sign")
     if signed_on > today:
         raise InvalidInput("signed_on cannot be in the future", errors=[{"pointer": "#/signed_on", "detail": "after today"}])

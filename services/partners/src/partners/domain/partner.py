@@ -99,7 +99,7 @@ def register(
     website: str | None = None,
     description: str | None = None,
     relationship_owner: str | None = None,
-    contacts: list[Contact] | None = None,
+    contacts: list[Contact] | list[dict[str, Any]] | None = None,
 ) -> Change:
     if status == PartnerStatus.ARCHIVED:
         raise RuleViolation("a partner cannot be registered as archived")

@@ -28,7 +28,7 @@ class AgreementHandlers:
     # -- drafting and editing ----------------------------------------------------
 
     async def draft(self, fields: dict[str, Any], *, caller: str, idempotency_key: str | None) -> tuple[Snapshot, bool]:
-        await self.partners.require_usable([p.partner_id for p in fields["parties"]])
+        await self.partners.require_usable([p["partner_id"] for p in fields["parties"]])
         if fields.get("amends"):
             parent = Agreement.of(await self._parent(fields["amends"]))
             if parent.status not in AMENDABLE:
@@ -45,7 +45,7 @@ class AgreementHandlers:
             scope="partners.agreements.draft",
             caller=caller,
             key=idempotency_key,
-            request=_jsonable(fields),
+            request=fields,
             new_id=lambda: new_id("agr"),
             create=lambda agreement_id: self.repository.create(agreement_id, change),
         )
@@ -59,7 +59,7 @@ class AgreementHandlers:
     async def edit(self, agreement_id: str, edits: dict[str, Any], *, if_match: int | None) -> Snapshot:
         if "parties" in edits:
             current = Agreement.of(await self.repository.get(agreement_id))
-            added = [p.partner_id for p in edits["parties"] if p.partner_id not in current.party_ids]
+            added = [p["partner_id"] for p in edits["parties"] if p["partner_id"] not in current.party_ids]
             await self.partners.require_usable(added)
         return await self.repository.change(agreement_id, lambda s: rules.edit(Agreement.of(s), edits), if_match=if_match)
 
@@ -68,7 +68,7 @@ class AgreementHandlers:
     async def submit(self, agreement_id: str, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(agreement_id, lambda s: rules.submit(Agreement.of(s), self.today()), if_match=if_match)
 
-    async def sign(self, agreement_id: str, signed_on: date, signatories: list | None, *, if_match: int | None) -> Snapshot:
+    async def sign(self, agreement_id: str, signed_on: date, signatories: list[dict[str, Any]] | None, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(
             agreement_id, lambda s: rules.sign(Agreement.of(s), self.today(), signed_on, signatories), if_match=if_match
         )
@@ -131,12 +131,12 @@ class AgreementHandlers:
 
     # -- families ----------------------------------------------------------------------
 
-    async def link_to_parent(self, child: Snapshot) -> None:
+    async def link_to_parent(self, child_id: str, child_state: dict[str, Any]) -> None:
         for field, relation in (("amends", "amendment"), ("framework_id", "under_framework")):
-            parent_id = child.state.get(field)
+            parent_id = child_state.get(field)
             if parent_id:
                 try:
-                    await self.repository.change(parent_id, lambda s, rel=relation: rules.link_child(Agreement.of(s), child.id, rel))
+                    await self.repository.change(parent_id, lambda s, rel=relation: rules.link_child(Agreement.of(s), child_id, rel))
                 except NotFound:
                     pass  # the parent's id was checked at drafting; nothing to link if it is gone
 
@@ -200,16 +200,3 @@ class AgreementHandlers:
             fired += recorded
         return fired
 
-
-def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    """Request fields as plain JSON values, for the Idempotency-Key fingerprint."""
-    def plain(value: Any) -> Any:
-        if hasattr(value, "model_dump"):
-            return value.model_dump(mode="json")
-        if isinstance(value, list):
-            return [plain(v) for v in value]
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    return {k: plain(v) for k, v in fields.items()}

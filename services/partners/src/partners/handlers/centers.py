@@ -24,14 +24,12 @@ class CenterHandlers:
     async def establish(self, fields: dict[str, Any], *, caller: str, idempotency_key: str | None) -> tuple[Snapshot, bool]:
         await self.partners.require_usable(fields["partner_ids"])
         change = rules.establish(**fields)
-        request = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
-        request["directors"] = [d.model_dump(mode="json") for d in fields.get("directors", [])]
         return await self.repository.create_idempotently(
             self.partners.partners.claims,
             scope="partners.centers.establish",
             caller=caller,
             key=idempotency_key,
-            request=request,
+            request=fields,
             new_id=lambda: new_id("ctr"),
             create=lambda center_id: self.repository.create(center_id, change),
         )
