@@ -1,20 +1,29 @@
-"""The two shapes the domain and the write model pass each other (pure).
+"""What the domain and the write model pass each other, and what an aggregate type is (pure).
 
-A service's domain loads an aggregate as a `Snapshot` (its id, version and
-whole public state), decides, and answers with one `Change`: the event type,
-the aggregate's whole new state and what is particular to the event. One
-command makes one change to one aggregate; work that spans aggregates runs
-as a chain of events, each change on its own sequence.
+A service's domain reads an aggregate as its state model, decides, and
+answers with one `Change`: the event type, the aggregate's whole new state
+and what is particular to the event. The write model answers with a
+`Snapshot` (id, version and whole public state). One command makes one
+change to one aggregate; work that spans aggregates runs as a chain of
+events, each change on its own sequence.
+
+`AggregateType` is the one declaration of an aggregate type: its topic, state
+model, id prefix, collection, route and indexes. The runtime derives from it
+the projection, the event description, the history route, the index set-up
+and a typed repository, so a fact about an aggregate type is written once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from functools import cached_property
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from opp_shared.catalogue import EVENT_TYPES
 from opp_shared.errors import InvalidInput
+from opp_shared.ids import new_id
 
 # Fields the write model keeps in every state; the domain does not set them.
 META_FIELDS = ("id", "version", "created_at", "updated_at")
@@ -61,10 +70,6 @@ class AggregateState(BaseModel):
     derived_fields: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Self:
-        return cls.from_state(snapshot.domain_state())
-
-    @classmethod
     def from_state(cls, state: dict[str, Any]) -> Self:
         return cls.model_validate({k: v for k, v in state.items() if k not in cls.derived_fields})
 
@@ -94,3 +99,65 @@ def first_error(exc: ValidationError) -> str:
     """The first message of a validation error, without pydantic's prefix."""
     errors = exc.errors()
     return str(errors[0].get("msg", exc)).removeprefix("Value error, ") if errors else str(exc)
+
+
+class Meta(BaseModel):
+    """What the write model adds to every aggregate's public state."""
+
+    id: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+S = TypeVar("S", bound=AggregateState)
+
+# An index: one field name, or several; a leading "-" sorts that field descending.
+IndexKeys = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AggregateType(Generic[S]):
+    """One aggregate type of a service, declared once beside its state model."""
+
+    topic: str  # `partners.partner`: the Kafka topic, and the prefix of its event types
+    state: type[S]  # the domain's state model
+    noun: str  # `partner`, for messages
+    id_prefix: str  # `ptn`, for the ids the server makes
+    collection: str  # the MongoDB collection of its current-state documents
+    route: str  # `/api/v1/partners`: the API's collection path
+    indexes: tuple[IndexKeys, ...] = ()  # what its lists and queries filter and sort on
+
+    def __post_init__(self) -> None:
+        if self.topic not in EVENT_TYPES:
+            raise ValueError(f"{self.topic!r} is not a topic of the event catalogue")
+        if not self.route.startswith("/api/v1/"):
+            raise ValueError(f"the route of {self.topic} must start with /api/v1/")
+
+    def event(self, action: str) -> str:
+        """The full event type of an action (`registered` -> `partners.partner.registered`)."""
+        if action not in EVENT_TYPES[self.topic]:
+            raise ValueError(f"{self.topic}.{action} is not in the event catalogue")
+        return f"{self.topic}.{action}"
+
+    def new_id(self) -> str:
+        return new_id(self.id_prefix)
+
+    def read(self, snapshot: Snapshot) -> S:
+        """The state model of a snapshot."""
+        return self.state.from_state(snapshot.domain_state())
+
+    @cached_property
+    def response(self) -> type[BaseModel]:
+        """The API's answer for one aggregate (and the events' `data.state`): its state plus `Meta`."""
+        return create_model(f"{self.state.__name__}Out", __base__=(self.state, Meta), __module__=self.state.__module__)
+
+    @cached_property
+    def page(self) -> type[BaseModel]:
+        """The API's answer for a list of them."""
+        return create_model(
+            f"{self.state.__name__}Page",
+            items=(list[self.response], ...),  # type: ignore[name-defined]
+            next_cursor=(str | None, ...),
+            __module__=self.state.__module__,
+        )

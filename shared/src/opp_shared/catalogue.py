@@ -1,4 +1,4 @@
-"""The event catalogue of DOMAIN.md: every topic and event type on the platform.
+"""The event catalogue (docs/domain.md, "Event catalogue"): every topic and event type on the platform.
 
 One topic per aggregate type, named `<service>.<aggregate>`; each topic has a
 dead-letter topic `<topic>.dlq`. The compose topic-creation step and every

@@ -1,6 +1,6 @@
 """The CloudEvents 1.0 envelope every event travels in (structured mode).
 
-Contract (CONVENTIONS.md): `id` is unique and is the key for
+Contract (docs/conventions.md, "Events on Kafka"): `id` is unique and is the key for
 de-duplication; `subject` is the aggregate id; `sequence` is the
 aggregate's version after the change; `data` carries the aggregate's whole
 public state after the change under `state`, and what is particular to the

@@ -38,6 +38,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from opp_shared.aggregate import Change, Snapshot
 from opp_shared.catalogue import topic_of
 from opp_shared.clock import Clock, SystemClock, rfc3339
+from opp_shared.documents import MongoDocuments
 from opp_shared.envelope import CloudEvent, make_data
 from opp_shared.errors import VersionConflict
 from opp_shared.logs import actor_var, correlation_id_var, event_id_var, request_id_var, traceparent_var
@@ -134,22 +135,31 @@ class EventStore:
         db: AsyncDatabase,
         *,
         source: str,
-        projections: dict[str, str],
+        projections: dict[str, str] | None = None,
         clock: Clock | None = None,
         on_append: Callable[[], None] | None = None,
     ) -> None:
         """`projections` maps each aggregate type this service owns (a topic name,
-        `partners.partner`) to the collection of its current-state documents."""
+        `partners.partner`) to the collection of its current-state documents
+        (more can be added with `own`)."""
         self.db = db
         self.events: AsyncCollection = db[EVENTS]
         self.source = source
-        self.projections = dict(projections)
+        self.projections = dict(projections or {})
         self.clock = clock or SystemClock()
         # Wakes the in-process relay so a change is published without waiting for its next poll.
         self.on_append = on_append
 
+    def own(self, aggregate_type: str, collection: str) -> None:
+        if self.projections.get(aggregate_type, collection) != collection:
+            raise ValueError(f"{aggregate_type} is already projected into {self.projections[aggregate_type]!r}")
+        self.projections[aggregate_type] = collection
+
     def projection(self, aggregate_type: str) -> AsyncCollection:
         return self.db[self.projections[aggregate_type]]
+
+    def documents(self, aggregate_type: str) -> MongoDocuments:
+        return MongoDocuments(self.projection(aggregate_type))
 
     async def ensure_indexes(self) -> None:
         # The relay's query; on MongoDB it touches only the few unpublished records.

@@ -1,4 +1,4 @@
-"""Kafka clients configured as CONVENTIONS.md requires (aiokafka's defaults do not).
+"""Kafka clients configured as docs/conventions.md requires (aiokafka's defaults do not).
 
 Producers are idempotent with acks=all. One producer serves a whole process
 (the relay and the consumers' dead-letter sends); when it gets stuck (aiokafka

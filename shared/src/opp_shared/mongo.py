@@ -2,7 +2,7 @@
 
 The code runs on MongoDB 7/8 and on FerretDB 1.24 (SQLite), so it uses
 only what both do the same way; above all, the one write that is atomic on
-both is the insert of a document with a unique `_id` (see CONVENTIONS.md).
+both is the insert of a document with a unique `_id` (docs/conventions.md, "Storage").
 """
 
 from __future__ import annotations

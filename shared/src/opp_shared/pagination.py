@@ -1,5 +1,6 @@
-"""Cursor pagination over current-state documents: `?limit=&cursor=` answering
-`{"items": [...], "next_cursor": ...}`, stably sorted.
+"""Cursor pagination over documents: `?limit=&cursor=` answering
+`{"items": [...], "next_cursor": ...}`, stably sorted (the storage side; the
+HTTP query parameter is `web.http.PageQuery`).
 
 The cursor is opaque to clients: URL-safe base64 of the sort values of the
 last item, to continue strictly after it (keyset pagination, so pages do
@@ -12,13 +13,11 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Query
 from pydantic import BaseModel, Field
-from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.collection import AsyncCollection
 
+from opp_shared.documents import ASCENDING, Documents, Filter, Sort
 from opp_shared.errors import InvalidInput
 
 DEFAULT_LIMIT = 50
@@ -29,8 +28,6 @@ class PageParams(BaseModel):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1 to 200).")
     cursor: str | None = Field(None, max_length=2048, description="`next_cursor` of the previous page.")
 
-
-PageQuery = Annotated[PageParams, Query()]
 
 
 def encode_cursor(values: list[Any], *, list_name: str = "") -> str:
@@ -72,7 +69,7 @@ def decode_cursor(cursor: str, length: int, *, list_name: str = "") -> list[Any]
     return values[1:]
 
 
-def _after(sort: list[tuple[str, int]], values: list[Any]) -> dict[str, Any]:
+def _after(sort: Sort, values: list[Any]) -> Filter:
     """The keyset condition 'strictly after these sort values'."""
     alternatives = []
     for i, (field, direction) in enumerate(sort):
@@ -83,27 +80,27 @@ def _after(sort: list[tuple[str, int]], values: list[Any]) -> dict[str, Any]:
 
 
 async def paginate(
-    collection: AsyncCollection,
-    filter: dict[str, Any],
+    documents: Documents,
+    filter: Filter,
     page: PageParams,
     *,
-    sort: list[tuple[str, int]] | None = None,
+    sort: Sort | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of documents matching `filter`; sort defaults to `_id` (creation order)."""
     sort = list(sort or [])
     if not sort or sort[-1][0] != "_id":
         sort.append(("_id", ASCENDING))  # unique, so the order is total
     # A cursor names its list (collection and order), so one list's cursor is refused by another.
-    list_name = f"{collection.name}:" + ",".join(f"{f}{'+' if d == ASCENDING else '-'}" for f, d in sort)
+    list_name = f"{documents.name}:" + ",".join(f"{f}{'+' if d == ASCENDING else '-'}" for f, d in sort)
     query = dict(filter)
     if page.cursor:
         after = _after(sort, decode_cursor(page.cursor, len(sort), list_name=list_name))
         query = {"$and": [query, after]} if query else after
-    documents = await collection.find(query).sort(sort).limit(page.limit + 1).to_list(None)
-    more = len(documents) > page.limit
-    documents = documents[: page.limit]
-    next_cursor = encode_cursor([_value(documents[-1], f) for f, _ in sort], list_name=list_name) if more else None
-    return documents, next_cursor
+    found = await documents.find(query, sort=sort, limit=page.limit + 1)
+    more = len(found) > page.limit
+    found = found[: page.limit]
+    next_cursor = encode_cursor([_value(found[-1], f) for f, _ in sort], list_name=list_name) if more else None
+    return found, next_cursor
 
 
 def _value(document: dict[str, Any], dotted: str) -> Any:
@@ -111,6 +108,3 @@ def _value(document: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
-
-
-__all__ = ["ASCENDING", "DESCENDING", "PageParams", "PageQuery", "paginate", "encode_cursor", "decode_cursor"]

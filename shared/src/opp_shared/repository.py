@@ -1,11 +1,14 @@
 """Running a command against one aggregate type: load, decide, append, retry.
 
 This is the one path every change takes, from an HTTP request, a consumer
-or the scheduler: load the latest snapshot, let the pure domain decide the
+or the scheduler: load the latest state, let the pure domain decide the
 change, insert the next event record. When another writer got there first
 the insert fails on its unique `_id`; without If-Match the command is
 decided again on the fresh state (the domain may now refuse it), with
 If-Match the client learns its version is stale (412).
+
+A `Repository[S]` is typed by the aggregate's state model: `decide` receives
+an `S`, so domain functions take their state model, never a raw dict.
 """
 
 from __future__ import annotations
@@ -15,45 +18,79 @@ import hashlib
 import json
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic
 
-from opp_shared.aggregate import Change, Snapshot
-from opp_shared.claims import Claims
+from opp_shared.aggregate import AggregateType, Change, S, Snapshot
+from opp_shared.documents import Documents
 from opp_shared.errors import InvalidInput, NotFound, RuleViolation, StaleVersion, VersionConflict
-from opp_shared.eventstore import EventMeta, EventStore
+from opp_shared.eventstore import EventMeta
+from opp_shared.ports import ClaimStore, EventLog
 
-Decide = Callable[[Snapshot], Change | None]
+Decide = Callable[[S], Change | None]
 
 
-class Repository:
-    def __init__(self, store: EventStore, aggregate_type: str, *, noun: str, attempts: int = 10) -> None:
-        self.store = store
-        self.aggregate_type = aggregate_type
-        self.noun = noun  # "partner", for messages
+@dataclass(frozen=True)
+class CreateRequest:
+    """Who asks to create something, with which Idempotency-Key, and what they sent."""
+
+    caller: str
+    key: str | None
+    body: Any
+
+    def __post_init__(self) -> None:
+        if self.key is not None and (not (1 <= len(self.key) <= 255) or not self.key.isprintable()):
+            raise InvalidInput(
+                "Idempotency-Key must be 1 to 255 printable characters",
+                errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": "1 to 255 printable characters"}],
+            )
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(self.body, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Repository(Generic[S]):
+    def __init__(self, events: EventLog, kind: AggregateType[S], claims: ClaimStore, *, attempts: int = 10) -> None:
+        self.events = events
+        self.kind = kind
+        self.claims = claims
         self.attempts = attempts
 
     @property
-    def collection(self):
-        """The current-state documents (for lists and filters)."""
-        return self.store.projection(self.aggregate_type)
+    def aggregate_type(self) -> str:
+        return self.kind.topic
+
+    @property
+    def noun(self) -> str:
+        return self.kind.noun
+
+    @property
+    def documents(self) -> Documents:
+        """The current-state documents (for lists and queries)."""
+        return self.events.documents(self.kind.topic)
 
     async def find(self, aggregate_id: str) -> Snapshot | None:
-        return await self.store.load(self.aggregate_type, aggregate_id)
+        return await self.events.load(self.kind.topic, aggregate_id)
 
     async def get(self, aggregate_id: str) -> Snapshot:
         snapshot = await self.find(aggregate_id)
         if snapshot is None:
-            raise NotFound(f"no {self.noun} with id {aggregate_id!r}")
+            raise NotFound(f"no {self.kind.noun} with id {aggregate_id!r}")
         return snapshot
+
+    async def read(self, aggregate_id: str) -> S:
+        """The aggregate's state model (NotFound when there is none)."""
+        return self.kind.read(await self.get(aggregate_id))
 
     async def create(self, aggregate_id: str, change: Change, meta: EventMeta | None = None) -> Snapshot:
         """Record the first change of a new aggregate (VersionConflict if the id exists)."""
-        return await self.store.append(self.aggregate_type, aggregate_id, None, change, meta)
+        return await self.events.append(self.kind.topic, aggregate_id, None, change, meta)
 
     async def change(
         self,
         aggregate_id: str,
-        decide: Decide,
+        decide: Decide[S],
         *,
         if_match: int | None = None,
         meta: EventMeta | None = None,
@@ -68,7 +105,7 @@ class Repository:
     async def execute(
         self,
         aggregate_id: str,
-        decide: Decide,
+        decide: Decide[S],
         *,
         if_match: int | None = None,
         meta: EventMeta | None = None,
@@ -82,70 +119,60 @@ class Repository:
             current = await self.get(aggregate_id)
             if if_match is not None and current.version != if_match:
                 raise StaleVersion(
-                    f"the {self.noun} is at version {current.version}, not {if_match}",
+                    f"the {self.kind.noun} is at version {current.version}, not {if_match}",
                     current_version=current.version,
                 )
-            change = decide(current)
+            change = decide(self.kind.read(current))
             if change is None:
                 return current, False
             try:
-                return await self.store.append(self.aggregate_type, aggregate_id, current, change, meta), True
+                return await self.events.append(self.kind.topic, aggregate_id, current, change, meta), True
             except VersionConflict:
                 if if_match is not None:
                     raise StaleVersion(
-                        f"the {self.noun} changed while this request was decided", current_version=None
+                        f"the {self.kind.noun} changed while this request was decided", current_version=None
                     ) from None
         raise RuleViolation(
-            f"the {self.noun} is changing too often right now; try again",
+            f"the {self.kind.noun} is changing too often right now; try again",
             retryable=True,
         )
 
-    async def create_idempotently(
-        self,
-        claims: Claims,
-        *,
-        scope: str,
-        caller: str,
-        key: str | None,
-        request: Any,
-        new_id: Callable[[], str],
-        create: Callable[[str], Awaitable[Snapshot]],
-    ) -> tuple[Snapshot, bool]:
-        """Create at most once per Idempotency-Key; answer (snapshot, replayed).
+    # -- creating at most once per Idempotency-Key --------------------------------
 
-        The claim `idem:<scope>:<hash of caller and key>` fixes the new
-        aggregate's id before anything is created, so a retry, even after a
-        crash between the claim and the create, reaches the same id, and the
-        unique insert of its first event record decides whether it exists.
-        A retry answers the state right after creation: the first answer.
-        """
-        if key is None:
-            return await create(new_id()), False
-        if not (1 <= len(key) <= 255) or not key.isprintable():
-            raise InvalidInput(
-                "Idempotency-Key must be 1 to 255 printable characters",
-                errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": "1 to 255 printable characters"}],
-            )
-        digest = hashlib.sha256(f"{caller}\x00{key}".encode()).hexdigest()
-        fingerprint = hashlib.sha256(
-            json.dumps(request, sort_keys=True, default=str, separators=(",", ":")).encode()
-        ).hexdigest()
-        claim = await claims.claim(
-            f"idem:{scope}:{digest}", new_id(), kind="idempotency", fingerprint=fingerprint
+    async def create_once(
+        self, scope: str, request: CreateRequest, create: Callable[[str], Awaitable[Snapshot]]
+    ) -> tuple[Snapshot, bool]:
+        """Create a new aggregate at most once per Idempotency-Key; answer (snapshot, replayed).
+
+        The new id is reserved first: without a key it is simply new; with one,
+        the claim `idem:<scope>:<hash of caller and key>` fixes it, so a retry,
+        even after a crash between the claim and the create, reaches the same id.
+        Then the unique insert of the first event record decides whether this
+        call creates it or replays the first answer (the state right after creation)."""
+        aggregate_id = await self._reserve_id(scope, request)
+        if request.key is not None:
+            first = await self.events.load_version(self.kind.topic, aggregate_id, 1)
+            if first is not None:
+                return first, True
+        try:
+            return await create(aggregate_id), False
+        except VersionConflict:
+            first = await self.events.load_version(self.kind.topic, aggregate_id, 1)
+            if first is None or request.key is None:
+                raise
+            return first, True
+
+    async def _reserve_id(self, scope: str, request: CreateRequest) -> str:
+        if request.key is None:
+            return self.kind.new_id()
+        digest = hashlib.sha256(f"{request.caller}\x00{request.key}".encode()).hexdigest()
+        fingerprint = request.fingerprint()
+        claim = await self.claims.claim(
+            f"idem:{scope}:{digest}", self.kind.new_id(), kind="idempotency", fingerprint=fingerprint
         )
         if claim.get("fingerprint") != fingerprint:
             raise InvalidInput(
                 "this Idempotency-Key was already used with a different request",
                 errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": "reused with a different body"}],
             )
-        aggregate_id = claim["owner"]
-        first = await self.store.load_version(self.aggregate_type, aggregate_id, 1)
-        if first is not None:
-            return first, True
-        try:
-            return await create(aggregate_id), False
-        except VersionConflict:
-            first = await self.store.load_version(self.aggregate_type, aggregate_id, 1)
-            if first is None:
-                raise
-            return first, True
+        return claim["owner"]

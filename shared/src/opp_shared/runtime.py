@@ -1,11 +1,13 @@
 """One service process: its database, its write model, its workers, and their life cycle.
 
-A service's `main.py` builds a `ServiceRuntime`, adds its consumers and
-scheduled jobs, and hands it to `web.app.create_app`. Which parts run in a
-process is chosen by `OPP_RUN` (api, relay, consumers, scheduler): all of
-them for local use, or the API and the workers in separate processes of the
-same image when ops scale the API out. Health and metrics are served in
-every process.
+A service's `main.py` builds a `ServiceRuntime`, registers its aggregate
+types (`register` answers a typed repository and takes care of the
+projection, the event description, the index set-up and the history route),
+adds its consumers, scheduled jobs and workers, and hands it to
+`web.app.create_app`. Which parts run in a process is chosen by `OPP_RUN`
+(api, relay, consumers, scheduler, workers): all of them for local use, or
+the API and the workers in separate processes of the same image when ops
+scale the API out. Health and metrics are served in every process.
 
 Workers are supervised: one that fails is logged and restarted after a
 pause, so a broker or database outage never needs a manual restart.
@@ -22,22 +24,28 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from opp_shared import asyncapi
+from opp_shared.aggregate import AggregateType, IndexKeys, S
 from opp_shared.auth import TokenVerifier
 from opp_shared.catalogue import dlq_topic, topics_of
 from opp_shared.claims import CLAIMS, Claims, Lease
 from opp_shared.clock import Clock, SystemClock
 from opp_shared.consumer import ConsumerWorker, EventRouter, RetryPolicy
 from opp_shared.eventstore import EventStore
+from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.kafka import ProducerHolder, describe_cluster, ensure_topics
 from opp_shared.mongo import connect, ping
 from opp_shared.relay import Relay
+from opp_shared.repository import Repository
 from opp_shared.scheduler import Job, Scheduler
 from opp_shared.settings import ProcessPart, ServiceSettings
+from opp_shared.views import VersionedView
+
+V = TypeVar("V", bound=ForeignView)
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +59,7 @@ class Worker(Protocol):
 
 
 class ServiceRuntime:
-    def __init__(
-        self,
-        settings: ServiceSettings,
-        *,
-        projections: dict[str, str],
-        clock: Clock | None = None,
-    ) -> None:
+    def __init__(self, settings: ServiceSettings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.holder_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -66,9 +68,7 @@ class ServiceRuntime:
         )
         self.db = self.client[settings.database_name]
         self.claims = Claims(self.db[CLAIMS], self.clock)
-        self.store = EventStore(
-            self.db, source=settings.event_source, projections=projections, clock=self.clock, on_append=self._wake_relay
-        )
+        self.store = EventStore(self.db, source=settings.event_source, clock=self.clock, on_append=self._wake_relay)
         self.producer = ProducerHolder(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-{os.getpid()}")
         self.token_verifier = TokenVerifier(
             secret=settings.jwt_secret.get_secret_value(),
@@ -84,11 +84,13 @@ class ServiceRuntime:
             poll_seconds=settings.relay_poll_seconds,
             lease=self.lease("relay"),
         )
+        self.kinds: dict[str, AggregateType] = {}
+        self.repositories: dict[str, Repository] = {}
         self.consumers: list[ConsumerWorker] = []
         self.jobs: list[Job] = []
+        self.extra_workers: list[tuple[Worker, ProcessPart]] = []
         self.index_setups: list[Callable[[], Awaitable[None]]] = [self.store.ensure_indexes, self.claims.ensure_indexes]
         self.consumed_topics: set[str] = set()
-        self.event_states: dict[str, type[BaseModel]] = {}
         self._scheduler: Scheduler | None = None
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -96,6 +98,21 @@ class ServiceRuntime:
         self._kafka_checked: tuple[float, bool, str | None] = (0.0, False, None)
 
     # -- composition ----------------------------------------------------------
+
+    def register(self, kind: AggregateType[S]) -> Repository[S]:
+        """Own an aggregate type: its projection, its events in the AsyncAPI document,
+        its indexes, its `/history` route; answer its repository."""
+        if kind.topic in self.kinds:
+            raise ValueError(f"{kind.topic} is registered already")
+        if kind.topic.split(".", 1)[0] != self.settings.service_name:
+            raise ValueError(f"{self.settings.service_name} cannot own {kind.topic}")
+        self.kinds[kind.topic] = kind
+        self.store.own(kind.topic, kind.collection)
+        repository = Repository(self.store, kind, self.claims)
+        self.repositories[kind.topic] = repository
+        documents = self.store.documents(kind.topic)
+        self.add_index_setup(lambda: documents.ensure_indexes(kind.indexes))
+        return repository
 
     def lease(self, name: str) -> Lease:
         return Lease(self.claims, name, self.holder_id, slot_seconds=self.settings.lease_slot_seconds, clock=self.clock)
@@ -121,12 +138,32 @@ class ServiceRuntime:
     def add_job(self, job: Job) -> None:
         self.jobs.append(job)
 
+    def view(self, collection: str, indexes: tuple[IndexKeys, ...] = ()) -> VersionedView:
+        """A versioned view in this service's database (its consumer is the caller's to add)."""
+        view = VersionedView(self.db[collection])
+        self.add_index_setup(lambda: view.documents.ensure_indexes(indexes))
+        return view
+
+    def add_foreign_view(self, spec: ForeignViewSpec, view_class: type[V] = ForeignView) -> V:
+        """Keep a view of another service's aggregates, fed by a consumer group of its own."""
+        view = view_class(spec, self.view(spec.collection, spec.indexes))
+        router = EventRouter()
+        view.route(router)
+        self.add_consumer(spec.name, [spec.topic], router)
+        return view
+
+    def add_worker(self, worker: Worker, part: ProcessPart = ProcessPart.WORKERS) -> None:
+        """A long-running worker (an email or webhook sender draining recorded deliveries, say),
+        supervised like the others and run in processes that run `part`."""
+        self.extra_workers.append((worker, part))
+
     def add_index_setup(self, setup: Callable[[], Awaitable[None]]) -> None:
         self.index_setups.append(setup)
 
-    def describe_events(self, states: dict[str, type[BaseModel]]) -> None:
+    @property
+    def event_states(self) -> dict[str, type[BaseModel]]:
         """The model of each published aggregate's state, for the AsyncAPI document."""
-        self.event_states.update(states)
+        return {topic: kind.response for topic, kind in self.kinds.items()}
 
     def asyncapi(self) -> dict[str, Any]:
         return asyncapi.document(
@@ -152,6 +189,7 @@ class ServiceRuntime:
             chosen.extend(self.consumers)
         if self.settings.runs(ProcessPart.SCHEDULER) and self.jobs:
             chosen.append(self.scheduler)
+        chosen.extend(worker for worker, part in self.extra_workers if self.settings.runs(part))
         return chosen
 
     # -- life cycle -------------------------------------------------------------

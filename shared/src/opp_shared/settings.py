@@ -27,6 +27,7 @@ class ProcessPart(StrEnum):
     RELAY = "relay"
     CONSUMERS = "consumers"
     SCHEDULER = "scheduler"
+    WORKERS = "workers"  # a service's own long-running workers (e.g. email and webhook senders)
 
 
 def _split_commas(value: object) -> object:
@@ -46,7 +47,7 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=8000, ge=1, le=65535)
     run: Annotated[list[ProcessPart], NoDecode] = Field(
         default_factory=lambda: list(ProcessPart),
-        description="Comma-separated parts this process runs: api, relay, consumers, scheduler.",
+        description="Comma-separated parts this process runs: api, relay, consumers, scheduler, workers.",
     )
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     forwarded_allow_ips: str = Field(

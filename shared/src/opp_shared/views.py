@@ -1,6 +1,6 @@
 """De-duplicating effects for consumers.
 
-Two shapes, as CONVENTIONS.md asks:
+Two shapes (docs/conventions.md, "Storage"):
 - `VersionedView` keeps the latest state of another service's aggregates and
   applies an event only when its `sequence` is newer than what it holds, so
   duplicates and late arrivals change nothing, and a gap (a lost or skipped
@@ -15,6 +15,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from opp_shared.documents import MongoDocuments
 from opp_shared.envelope import CloudEvent
 from opp_shared.mongo import is_duplicate_key
 
@@ -22,6 +23,10 @@ from opp_shared.mongo import is_duplicate_key
 class VersionedView:
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
+
+    @property
+    def documents(self) -> MongoDocuments:
+        return MongoDocuments(self.collection)
 
     async def apply(self, event: CloudEvent, document: dict[str, Any] | None = None, *, key: str | None = None) -> bool:
         """Store `document` (by default the event's whole state) under `key` (by

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from opp_shared.aggregate import Change
 from opp_shared.claims import Lease
 from opp_shared.clock import ManualClock
-from opp_shared.repository import Repository
+from opp_shared.repository import CreateRequest, Repository
+from opp_shared.testing.sample import PARTNER_SAMPLE
 
 
 async def test_only_one_of_many_racing_claimants_wins(claims):
@@ -42,35 +43,30 @@ async def test_one_lease_holder_at_a_time_and_failover_when_it_stops_renewing(cl
 
 
 async def test_idempotent_create_answers_the_first_result_and_creates_nothing_new(store, claims):
-    repo = Repository(store, "partners.partner", noun="partner")
+    repo = Repository(store, PARTNER_SAMPLE, claims)
     made = []
 
     async def create(pid):
         made.append(pid)
         return await repo.create(pid, Change("partners.partner.registered", {"name": "Toronto"}))
 
-    ids = iter(f"ptn_{i}" for i in range(10))
-    args = dict(scope="test", caller="alice", key="key-1", request={"name": "Toronto"}, new_id=lambda: next(ids), create=create)
-    first, replayed1 = await repo.create_idempotently(claims, **args)
+    request = CreateRequest(caller="alice", key="key-1", body={"name": "Toronto"})
+    first, replayed1 = await repo.create_once("test", request, create)
     # the partner changes afterwards; a retry still answers the first result
     await repo.change(first.id, lambda s: Change("partners.partner.updated", {"name": "University of Toronto"}))
-    again, replayed2 = await repo.create_idempotently(claims, **args)
+    again, replayed2 = await repo.create_once("test", request, create)
     assert (replayed1, replayed2) == (False, True)
     assert again.id == first.id and again.state == first.state and made == [first.id]
 
 
 async def test_idempotent_creates_racing_with_one_key_create_one(store, claims):
-    repo = Repository(store, "partners.partner", noun="partner")
-    counter = iter(range(1000))
+    repo = Repository(store, PARTNER_SAMPLE, claims)
 
     async def create(pid):
         return await repo.create(pid, Change("partners.partner.registered", {"name": "Alberta"}))
 
     async def attempt():
-        return await repo.create_idempotently(
-            claims, scope="test", caller="bob", key="same", request={"n": 1},
-            new_id=lambda: f"ptn_race{next(counter)}", create=create,
-        )
+        return await repo.create_once("test", CreateRequest(caller="bob", key="same", body={"n": 1}), create)
 
     results = await asyncio.gather(*(attempt() for _ in range(10)))
     assert len({s.id for s, _ in results}) == 1

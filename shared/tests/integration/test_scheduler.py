@@ -8,6 +8,8 @@ from opp_shared.clock import ManualClock
 from opp_shared.eventstore import EventStore
 from opp_shared.repository import Repository
 from opp_shared.scheduler import Scheduler
+from opp_shared.testing.fakes import InMemoryClaims
+from opp_shared.testing.sample import AGREEMENT_SAMPLE
 
 T = "partners.agreement"
 
@@ -22,7 +24,7 @@ class ExpiryReminders:
 
     async def run(self, now: datetime) -> int:
         horizon = (now + timedelta(days=30)).date().isoformat()
-        due = await self.repository.collection.find({"expires_on": {"$lte": horizon}, "reminded": False}).to_list(None)
+        due = await self.repository.documents.find({"expires_on": {"$lte": horizon}, "reminded": False})
         fired = 0
         for document in due:
             _, recorded = await self.repository.execute(document["_id"], self.decide)
@@ -30,15 +32,15 @@ class ExpiryReminders:
         return fired
 
     @staticmethod
-    def decide(snapshot):
-        if snapshot.state["reminded"]:
+    def decide(state):
+        if state.reminded:
             return None  # someone else fired it first
-        return Change(f"{T}.expiring", {**snapshot.domain_state(), "reminded": True}, {"days_before": 30})
+        return Change(f"{T}.expiring", state.evolve(reminded=True).state(), {"days_before": 30})
 
 
 def copy_of_service(db, clock):
     store = EventStore(db, source="/opp/test", projections={T: "agreements"}, clock=clock)
-    return Scheduler([ExpiryReminders(Repository(store, T, noun="agreement"))], clock, interval_seconds=3600), store
+    return Scheduler([ExpiryReminders(Repository(store, AGREEMENT_SAMPLE, InMemoryClaims()))], clock, interval_seconds=3600), store
 
 
 async def expiring_events(store):
@@ -49,7 +51,7 @@ async def test_two_copies_racing_fire_each_reminder_once(db):
     clock = ManualClock(datetime(2027, 1, 1, tzinfo=UTC))
     a, store = copy_of_service(db, clock)
     b, _ = copy_of_service(db, clock)
-    repo = Repository(store, T, noun="agreement")
+    repo = Repository(store, AGREEMENT_SAMPLE, InMemoryClaims())
     for i in range(8):
         await repo.create(f"agr_{i}", Change(f"{T}.drafted", {"expires_on": "2027-01-20", "reminded": False}))
     results = await asyncio.gather(*(s.tick() for s in (a, b, a, b)))
@@ -60,7 +62,7 @@ async def test_two_copies_racing_fire_each_reminder_once(db):
 async def test_a_reminder_missed_while_down_fires_after_restart_and_only_once(db):
     clock = ManualClock(datetime(2027, 1, 1, tzinfo=UTC))
     scheduler, store = copy_of_service(db, clock)
-    await Repository(store, T, noun="agreement").create("agr_late", Change(f"{T}.drafted", {"expires_on": "2027-03-01", "reminded": False}))
+    await Repository(store, AGREEMENT_SAMPLE, InMemoryClaims()).create("agr_late", Change(f"{T}.drafted", {"expires_on": "2027-03-01", "reminded": False}))
     assert (await scheduler.tick())["expiry-reminders"] == 0  # not due yet
     # The service is down while the reminder comes due; a new copy starts 50 days later.
     clock.advance(timedelta(days=50))

@@ -32,7 +32,7 @@ def probe_app(settings):
     async def create(body: dict, _: Reader):
         return {"size": len(json.dumps(body))}
 
-    runtime = ServiceRuntime(settings, projections={})
+    runtime = ServiceRuntime(settings)
     return create_app(runtime, title="probe", description="probe", routers=[router])
 
 

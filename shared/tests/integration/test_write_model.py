@@ -8,6 +8,7 @@ from opp_shared.aggregate import Change
 from opp_shared.errors import NotFound, StaleVersion, VersionConflict
 from opp_shared.eventstore import EventMeta, record_id
 from opp_shared.repository import Repository
+from opp_shared.testing.sample import PARTNER_SAMPLE
 
 T = "partners.partner"
 
@@ -97,12 +98,12 @@ async def test_created_at_is_kept_and_updated_at_moves(store):
     assert second.state["updated_at"] >= first.state["updated_at"]
 
 
-async def test_repository_retries_on_conflict_and_if_match_gives_412(store):
-    repo = Repository(store, T, noun="partner")
+async def test_repository_retries_on_conflict_and_if_match_gives_412(store, claims):
+    repo = Repository(store, PARTNER_SAMPLE, claims)
     await repo.create("ptn_i", registered())
 
-    def bump(snapshot):
-        return Change(f"{T}.updated", {**snapshot.domain_state(), "count": snapshot.state["count"] + 1})
+    def bump(state):
+        return Change(f"{T}.updated", state.evolve(count=state.count + 1).state())
 
     assert (await repo.change("ptn_i", bump)).state["count"] == 1
     with pytest.raises(StaleVersion):
@@ -113,17 +114,16 @@ async def test_repository_retries_on_conflict_and_if_match_gives_412(store):
     assert await repo.change("ptn_i", lambda s: None) == await repo.get("ptn_i")  # no-op: nothing recorded
 
 
-async def test_many_concurrent_writers_lose_no_accepted_change(store):
+async def test_many_concurrent_writers_lose_no_accepted_change(store, claims):
     """Every change one aggregate accepted is in its history exactly once, in order,
     and each writer's increment survived: no lost update, no double count."""
-    repo = Repository(store, T, noun="partner", attempts=200)
+    repo = Repository(store, PARTNER_SAMPLE, claims, attempts=200)
     await repo.create("ptn_hot", registered())
     writers, per_writer = 12, 5
 
     def bump(writer, n):
-        def decide(snapshot):
-            state = snapshot.domain_state()
-            return Change(f"{T}.updated", {**state, "count": state["count"] + 1}, {"writer": writer, "n": n})
+        def decide(state):
+            return Change(f"{T}.updated", state.evolve(count=state.count + 1).state(), {"writer": writer, "n": n})
 
         return decide
 

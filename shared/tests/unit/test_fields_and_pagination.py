@@ -4,7 +4,7 @@ from pydantic import TypeAdapter, ValidationError
 from opp_shared.errors import InvalidInput
 from opp_shared.fields import CountryCode, CurrencyCode, Email, LongText, Name, Phone, Url
 from opp_shared.web.http import parse_if_match
-from opp_shared.web.pagination import _after, decode_cursor, encode_cursor
+from opp_shared.pagination import _after, decode_cursor, encode_cursor
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from opp_shared.clock import ManualClock
 from opp_shared.errors import InvalidInput, NotFound, RuleViolation, StaleVersion
 from opp_shared.eventstore import EventMeta, build_record
 from opp_shared.relay import Relay
-from opp_shared.repository import Repository
+from opp_shared.repository import CreateRequest, Repository
 from opp_shared.testing.fakes import FakeProducerHolder, InMemoryClaims, InMemoryEventStore
+from opp_shared.testing.sample import PARTNER_SAMPLE
 
 T = "partners.partner"
 
@@ -33,8 +34,22 @@ def store(clock):
 
 
 @pytest.fixture
-def repo(store):
-    return Repository(store, T, noun="partner", attempts=3)
+def claims():
+    return InMemoryClaims()
+
+
+@pytest.fixture
+def repo(store, claims):
+    return Repository(store, PARTNER_SAMPLE, claims, attempts=3)
+
+
+def sneak_in(store, version, change):
+    """Another writer's record, inserted between a command's load and its insert."""
+    previous = Snapshot("ptn_1", version, {"count": 0})
+    record, _ = build_record(
+        source="s", aggregate_type=T, aggregate_id="ptn_1", previous=previous, change=change, meta=EventMeta(), now=store.clock.now()
+    )
+    store.records[record["_id"]] = record
 
 
 # -- the record ------------------------------------------------------------------
@@ -76,15 +91,14 @@ async def test_a_change_decided_on_stale_state_is_decided_again(store, repo):
     await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
     decided_on = []
 
-    def decide(snapshot):
-        decided_on.append(snapshot.version)
+    def decide(state):
+        decided_on.append(state.count)
         if len(decided_on) == 1:  # another writer gets in between our load and our insert
-            store.records["ptn_1:2"] = build_record(source="s", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot,
-                                                    change=counted(10), meta=EventMeta(), now=store.clock.now())[0]
-        return counted(snapshot.state["count"] + 1)
+            sneak_in(store, 1, counted(10))
+        return counted(state.count + 1)
 
     result = await repo.change("ptn_1", decide)
-    assert decided_on == [1, 2] and result.version == 3 and result.state["count"] == 11
+    assert decided_on == [0, 10] and result.version == 3 and result.state["count"] == 11
 
 
 async def test_if_match_is_checked_before_deciding_and_a_race_is_412(store, repo):
@@ -92,9 +106,8 @@ async def test_if_match_is_checked_before_deciding_and_a_race_is_412(store, repo
     with pytest.raises(StaleVersion):
         await repo.change("ptn_1", lambda s: counted(1), if_match=7)
 
-    def racing(snapshot):
-        store.records["ptn_1:2"] = build_record(source="s", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot,
-                                                change=counted(5), meta=EventMeta(), now=store.clock.now())[0]
+    def racing(state):
+        sneak_in(store, 1, counted(5))
         return counted(1)
 
     with pytest.raises(StaleVersion):
@@ -113,10 +126,10 @@ async def test_nothing_to_do_records_nothing_and_unknown_ids_are_404(store, repo
 async def test_a_command_that_always_loses_gives_up_with_a_retryable_409(store, repo):
     await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
 
-    def always_beaten(snapshot):
-        store.records[f"ptn_1:{snapshot.version + 1}"] = build_record(
-            source="s", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot, change=counted(0), meta=EventMeta(), now=store.clock.now()
-        )[0]
+    versions = iter(range(1, 100))
+
+    def always_beaten(state):
+        sneak_in(store, next(versions), counted(0))
         return counted(1)
 
     with pytest.raises(RuleViolation) as caught:
@@ -135,26 +148,24 @@ async def test_reads_roll_forward_over_a_projection_that_was_not_written(store, 
 
 
 async def test_an_idempotency_key_creates_once_and_answers_the_first_result(store, repo):
-    claims = InMemoryClaims()
-    ids = (f"ptn_{letter}" for letter in "abcdefgh")  # each call proposes an id; a replay ignores it
-
     async def create(pid):
         return await repo.create(pid, Change(f"{T}.registered", {"count": 0}))
 
-    args = dict(scope="s", caller="alice", key="k1", request={"name": "X"}, new_id=lambda: next(ids), create=create)
-    first, replayed = await repo.create_idempotently(claims, **args)
+    request = CreateRequest(caller="alice", key="k1", body={"name": "X"})
+    first, replayed = await repo.create_once("s", request, create)
     await repo.change(first.id, lambda s: counted(9))
-    again, replayed_again = await repo.create_idempotently(claims, **args)
-    assert (first.id, replayed, replayed_again) == ("ptn_a", False, True)
-    assert again.state == first.state and again.version == 1
+    again, replayed_again = await repo.create_once("s", request, create)
+    assert (replayed, replayed_again) == (False, True)
+    assert again.id == first.id and again.state == first.state and again.version == 1
     with pytest.raises(InvalidInput):
-        await repo.create_idempotently(claims, **(args | {"request": {"name": "Y"}}))
-    other_caller, replayed_other = await repo.create_idempotently(claims, **(args | {"caller": "bob"}))
+        await repo.create_once("s", CreateRequest(caller="alice", key="k1", body={"name": "Y"}), create)
+    other_caller, replayed_other = await repo.create_once("s", CreateRequest(caller="bob", key="k1", body={"name": "X"}), create)
     assert other_caller.id != first.id and not replayed_other
+    without_key, replayed_without = await repo.create_once("s", CreateRequest(caller="alice", key=None, body={}), create)
+    assert without_key.id not in (first.id, other_caller.id) and not replayed_without
 
 
 async def test_a_crash_between_the_claim_and_the_create_is_finished_by_the_retry(store, repo):
-    claims = InMemoryClaims()
     calls = []
 
     async def crashing(pid):
@@ -163,17 +174,17 @@ async def test_a_crash_between_the_claim_and_the_create_is_finished_by_the_retry
             raise ConnectionError("process died")
         return await repo.create(pid, Change(f"{T}.registered", {"count": 0}))
 
-    args = dict(scope="s", caller="alice", key="k1", request={}, new_id=iter(["ptn_a", "ptn_b"]).__next__, create=crashing)
+    request = CreateRequest(caller="alice", key="k1", body={})
     with pytest.raises(ConnectionError):
-        await repo.create_idempotently(claims, **args)
-    snapshot, replayed = await repo.create_idempotently(claims, **args)
-    assert calls == ["ptn_a", "ptn_a"] and snapshot.id == "ptn_a" and not replayed
+        await repo.create_once("s", request, crashing)
+    snapshot, replayed = await repo.create_once("s", request, crashing)
+    assert calls[0] == calls[1] == snapshot.id and not replayed
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there"])
-async def test_a_malformed_idempotency_key_is_refused(repo, key):
+async def test_a_malformed_idempotency_key_is_refused(key):
     with pytest.raises(InvalidInput):
-        await repo.create_idempotently(InMemoryClaims(), scope="s", caller="a", key=key, request={}, new_id=lambda: "x", create=None)
+        CreateRequest(caller="a", key=key, body={})
 
 
 # -- the relay ------------------------------------------------------------------------------
@@ -216,4 +227,4 @@ async def test_the_relay_projects_a_record_the_request_did_not(store):
     record, _ = build_record(source="s", aggregate_type=T, aggregate_id="ptn_a", previous=first, change=counted(4), meta=EventMeta(), now=store.clock.now())
     store.records[record["_id"]] = record
     await Relay(store, FakeProducerHolder()).publish_once()
-    assert store.projected["ptn_a"] == Snapshot("ptn_a", 2, record["event"]["data"]["state"])
+    assert (await store.documents(T).find_one({"_id": "ptn_a"})) == {**record["event"]["data"]["state"], "_id": "ptn_a"}

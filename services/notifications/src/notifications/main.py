@@ -18,7 +18,7 @@ from notifications.store.inbox import Inbox
 
 def create_app(settings: NotificationsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
-    runtime = ServiceRuntime(settings, projections={}, clock=clock)
+    runtime = ServiceRuntime(settings, clock=clock)
     inbox = Inbox(runtime.db)
     runtime.add_index_setup(inbox.ensure_indexes)
 

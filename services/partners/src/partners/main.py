@@ -1,80 +1,92 @@
-"""Composition root of the partners service: the runtime, the stores, the handlers,
-the routes, the follow-up and portfolio consumers, and the schedule."""
+"""Composition root of the partners service.
+
+`wire` builds the service's commands, queries, consumers and schedule on a
+`ServicePorts`: the real runtime in `create_app`, `InMemoryPorts` in the unit
+tests, so both run the very same handlers."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
 from opp_shared.clock import Clock
-from opp_shared.consumer import EventRouter
+from opp_shared.ports import ServicePorts
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
-from opp_shared.web.routes import history_router
-from partners.api.agreements import PREFIX as AGREEMENTS, agreements_router
-from partners.api.centers import PREFIX as CENTERS, centers_router
-from partners.api.partners import PREFIX as PARTNERS, partners_router
-from partners.api.schemas import AgreementOut, CenterOut, PartnerOut
-from partners.domain import agreement, center, partner
+from partners.api.agreements import agreements_router
+from partners.api.centers import centers_router
+from partners.api.partners import partners_router
+from partners.domain.agreement import AGREEMENT
+from partners.domain.center import CENTER
+from partners.domain.partner import PARTNER
 from partners.domain.portfolio import SECTIONS
-from partners.handlers.agreements import AgreementHandlers
-from partners.handlers.centers import CenterHandlers
-from partners.handlers.partners import PartnerHandlers
-from partners.handlers.portfolio import PortfolioQueries
+from partners.handlers.agreements import AgreementCommands
+from partners.handlers.centers import CenterCommands
+from partners.handlers.partners import PartnerCommands
+from partners.handlers.queries import AgreementFamilies, PortfolioQueries
 from partners.settings import PartnersSettings
-from partners.store import agreements as agreement_store, centers as center_store, partners as partner_store
-from partners.store.agreements import AgreementStore
-from partners.store.centers import CenterStore
-from partners.store.partners import PartnerStore
-from partners.store.portfolio import PortfolioStore
+from partners.store import portfolio
+from partners.store.agreements import AgreementQueries
+from partners.store.centers import CenterQueries
+from partners.store.partners import PartnerNames, PartnerQueries
 from partners.workers import FOLLOW_UP_TOPICS, follow_ups, schedule
+
+
+@dataclass(frozen=True)
+class Partners:
+    partners: PartnerCommands
+    agreements: AgreementCommands
+    centers: CenterCommands
+    partner_queries: PartnerQueries
+    agreement_queries: AgreementQueries
+    center_queries: CenterQueries
+    families: AgreementFamilies
+    portfolios: PortfolioQueries
+
+
+def wire(ports: ServicePorts, settings: PartnersSettings) -> Partners:
+    partners = ports.register(PARTNER)
+    agreements = ports.register(AGREEMENT)
+    centers = ports.register(CENTER)
+
+    def today():
+        return settings.local_date(ports.clock.now())
+
+    agreement_queries = AgreementQueries(agreements.documents)
+    center_queries = CenterQueries(centers.documents)
+    feed = portfolio.PortfolioFeed(ports.view(portfolio.COLLECTION, portfolio.INDEXES))
+    service = Partners(
+        partners=PartnerCommands(partners, PartnerNames(ports.claims, partners, ports.clock)),
+        agreements=AgreementCommands(
+            agreements, agreement_queries, partners, today, overdue_after_days=settings.signature_overdue_days
+        ),
+        centers=CenterCommands(centers, center_queries, partners, today),
+        partner_queries=PartnerQueries(partners.documents),
+        agreement_queries=agreement_queries,
+        center_queries=center_queries,
+        families=AgreementFamilies(agreements, agreement_queries),
+        portfolios=PortfolioQueries(partners, agreement_queries, center_queries, feed),
+    )
+    ports.add_consumer("follow-ups", FOLLOW_UP_TOPICS, follow_ups(service.partners, service.agreements, service.centers))
+    ports.add_consumer("portfolio", list(SECTIONS), feed.router())
+    for job in schedule(service.agreements, settings):
+        ports.add_job(job)
+    return service
 
 
 def create_app(settings: PartnersSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or PartnersSettings()
-    runtime = ServiceRuntime(
-        settings,
-        projections={
-            partner.AGGREGATE: partner_store.COLLECTION,
-            agreement.AGGREGATE: agreement_store.COLLECTION,
-            center.AGGREGATE: center_store.COLLECTION,
-        },
-        clock=clock,
-    )
-
-    def today():
-        return settings.local_date(runtime.clock.now())
-
-    runtime.describe_events({partner.AGGREGATE: PartnerOut, agreement.AGGREGATE: AgreementOut, center.AGGREGATE: CenterOut})
-    partners = PartnerStore(runtime)
-    agreements = AgreementStore(runtime)
-    centers = CenterStore(runtime)
-    announced = PortfolioStore(runtime.db)
-    for store in (partners, agreements, centers, announced):
-        runtime.add_index_setup(store.ensure_indexes)
-
-    partner_handlers = PartnerHandlers(partners)
-    agreement_handlers = AgreementHandlers(agreements, partner_handlers, today, overdue_after_days=settings.signature_overdue_days)
-    center_handlers = CenterHandlers(centers, partner_handlers, today)
-    portfolios = PortfolioQueries(partner_handlers, agreements, centers, announced)
-
-    runtime.add_consumer("follow-ups", FOLLOW_UP_TOPICS, follow_ups(partner_handlers, agreement_handlers, center_handlers))
-    portfolio_feed = EventRouter()
-    announced.route(portfolio_feed)
-    runtime.add_consumer("portfolio", list(SECTIONS), portfolio_feed)
-    for job in schedule(agreement_handlers, settings):
-        runtime.add_job(job)
-
+    runtime = ServiceRuntime(settings, clock=clock)
+    service = wire(runtime, settings)
     app = create_service_app(
         runtime,
         title="Overseas Partnerships Platform: partners",
         description="Partner organizations, agreements with their whole life cycle, joint research centers, and each partner's portfolio.",
         routers=[
-            partners_router(partners, partner_handlers, portfolios),
-            history_router(PARTNERS, partners.repository, tag="partners"),
-            agreements_router(agreements, agreement_handlers),
-            history_router(AGREEMENTS, agreements.repository, tag="agreements"),
-            centers_router(centers, center_handlers),
-            history_router(CENTERS, centers.repository, tag="centers"),
+            partners_router(service.partners, service.partner_queries, service.portfolios),
+            agreements_router(service.agreements, service.agreement_queries, service.families),
+            centers_router(service.centers, service.center_queries),
         ],
     )
     app.state.scheduler = runtime.scheduler

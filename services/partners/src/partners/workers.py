@@ -15,15 +15,15 @@ from datetime import date, datetime
 
 from opp_shared.consumer import EventRouter
 from opp_shared.envelope import CloudEvent
-from partners.handlers.agreements import AgreementHandlers
-from partners.handlers.centers import CenterHandlers
-from partners.handlers.partners import PartnerHandlers
+from partners.handlers.agreements import AgreementCommands
+from partners.handlers.centers import CenterCommands
+from partners.handlers.partners import PartnerCommands
 from partners.settings import PartnersSettings
 
 FOLLOW_UP_TOPICS = ["partners.partner", "partners.agreement"]
 
 
-def follow_ups(partners: PartnerHandlers, agreements: AgreementHandlers, centers: CenterHandlers) -> EventRouter:
+def follow_ups(partners: PartnerCommands, agreements: AgreementCommands, centers: CenterCommands) -> EventRouter:
     router = EventRouter()
 
     async def merged(event: CloudEvent) -> None:
@@ -62,7 +62,7 @@ class DailyRule:
         return await self.run_on(self.settings.local_date(now))
 
 
-def schedule(agreements: AgreementHandlers, settings: PartnersSettings) -> list[DailyRule]:
+def schedule(agreements: AgreementCommands, settings: PartnersSettings) -> list[DailyRule]:
     return [
         # Reminders 90, 30 and 7 days before expiry, and the expiry on the day.
         DailyRule("agreement-expiry", agreements.run_expiry_schedule, settings),

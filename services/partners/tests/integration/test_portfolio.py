@@ -37,17 +37,17 @@ async def test_the_portfolio_follows_the_other_services_events(api, publish):
     p, q = tokyo["id"], toyota["id"]
     agreement = await api.draft([{"partner_id": p, "lead": True}, {"partner_id": q}], type="mou")
 
-    fund = {"name": "Tsinghua-Tokyo Joint Research Fund", "status": "open", "sponsor_ids": [p], "budget": {"amount": "500000.00", "currency": "JPY"}}
+    fund = {"name": "Tsinghua-Tokyo Joint Research Fund", "status": "open", "partner_ids": [p], "budget": {"amount": "500000.00", "currency": "JPY"}}
     await publish("funding.fund", "fnd_1", 1, fund, "funding.fund.created")
     await publish("funding.fund", "fnd_1", 3, {**fund, "status": "closed"}, "funding.fund.closed")
     late = await publish("funding.fund", "fnd_1", 2, {**fund, "name": "an older name"}, "funding.fund.updated")
     # A second fund drops Tokyo as a sponsor in its second version.
-    await publish("funding.fund", "fnd_2", 1, {"name": "Seed fund", "sponsor_ids": [p, q]}, "funding.fund.created")
-    await publish("funding.fund", "fnd_2", 2, {"name": "Seed fund", "sponsor_ids": [q]}, "funding.fund.updated")
+    await publish("funding.fund", "fnd_2", 1, {"name": "Seed fund", "partner_ids": [p, q]}, "funding.fund.created")
+    await publish("funding.fund", "fnd_2", 2, {"name": "Seed fund", "partner_ids": [q]}, "funding.fund.updated")
     await publish("funding.award", "awd_1", 1, {"title": "Hydrogen storage", "status": "granted", "partner_ids": [p, q], "amount": {"amount": "80000.00", "currency": "EUR"}}, "funding.award.granted")
-    await publish("funding.project", "prj_1", 1, {"title": "Green Online Experimental Platform", "status": "active", "partners": [{"partner_id": p}, {"partner_id": "ptn_other"}]}, "funding.project.started")
-    await publish("techtransfer.license", "lic_1", 1, {"title": "Battery separator", "status": "executed", "licensee_id": p, "kind": "exclusive"}, "techtransfer.license.executed")
-    report = {"license_id": "lic_1", "licensee_id": p, "status": "received"}
+    await publish("funding.project", "prj_1", 1, {"title": "Green Online Experimental Platform", "status": "active", "partner_ids": [p, "ptn_other"]}, "funding.project.started")
+    await publish("techtransfer.license", "lic_1", 1, {"title": "Battery separator", "status": "executed", "partner_ids": [p], "kind": "exclusive"}, "techtransfer.license.executed")
+    report = {"license_id": "lic_1", "partner_ids": [p], "status": "received"}
     first = await publish("techtransfer.royalty_report", "rr_1", 1, {**report, "royalty_due": {"amount": "100.50", "currency": "EUR"}}, "techtransfer.royalty_report.received")
     await publish("techtransfer.royalty_report", "rr_1", 1, {**report, "royalty_due": {"amount": "100.50", "currency": "EUR"}}, "techtransfer.royalty_report.received", event_id=first.id)  # repeated
     await publish("techtransfer.royalty_report", "rr_2", 1, {**report, "royalty_due": {"amount": "20.25", "currency": "EUR"}}, "techtransfer.royalty_report.received")
@@ -70,7 +70,7 @@ async def test_the_portfolio_follows_the_other_services_events(api, publish):
     assert [x["id"] for x in portfolio["projects"]] == ["prj_1"]
     assert [x["id"] for x in portfolio["licenses"]] == ["lic_1"]
     assert portfolio["royalties"]["totals"] == [
-        {"currency": "EUR", "royalty_due": "120.75", "royalty_paid": "0", "reports": 2},
+        {"currency": "EUR", "royalty_due": "120.75", "royalty_paid": "0.00", "reports": 2},
         {"currency": "JPY", "royalty_due": "500", "royalty_paid": "0", "reports": 1},
     ]
     toyota_portfolio = await api.read(f"/api/v1/partners/{q}/portfolio")

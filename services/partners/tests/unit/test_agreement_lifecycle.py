@@ -11,6 +11,7 @@ from opp_shared.aggregate import Change, Snapshot
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from partners.domain import agreement as ag
 from partners.domain.agreement import (
+    AGREEMENT,
     TRANSITIONS,
     Agreement,
     AgreementStatus,
@@ -223,7 +224,7 @@ def test_expires_on_comes_after_effective_from(effective_from: date, expires_on:
 def test_agreement_of_snapshot_ignores_meta_fields_and_party_ids() -> None:
     change = ag.draft(today=DRAFTED, type=AgreementType.MOU, title="t", parties=[Party(partner_id="p-1")])
     snapshot = Snapshot("ag-1", 3, {**change.state, "id": "ag-1", "version": 3, "created_at": "x", "updated_at": "y"})
-    assert Agreement.of(snapshot) == apply(change)
+    assert AGREEMENT.read(snapshot) == apply(change)
 
 
 # -- the rules of each move -------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from opp_shared.aggregate import Change, Snapshot
 from opp_shared.errors import IllegalTransition, InvalidInput
 from partners.domain import center as cd
-from partners.domain.center import Center, CenterStatus, Director
+from partners.domain.center import CENTER, Center, CenterStatus, Director
 
 ESTABLISHED = date(2016, 5, 10)
 
@@ -71,7 +71,7 @@ def test_establish_keeps_the_rules(overrides: dict[str, Any], message: str) -> N
 def test_center_of_snapshot() -> None:
     change = cd.establish(**fields())
     snapshot = Snapshot("c-1", 1, {**change.state, "id": "c-1", "version": 1})
-    assert Center.of(snapshot) == apply(change)
+    assert CENTER.read(snapshot) == apply(change)
 
 
 def test_update() -> None:

@@ -9,7 +9,7 @@ import pytest
 from opp_shared.aggregate import Change, Snapshot
 from opp_shared.errors import InvalidInput, IllegalTransition, RuleViolation
 from partners.domain import partner as pd
-from partners.domain.partner import STATUS_MOVES, Contact, Partner, PartnerKind, PartnerStatus, PartnerTier
+from partners.domain.partner import PARTNER, STATUS_MOVES, Contact, Partner, PartnerKind, PartnerStatus, PartnerTier
 
 ALL = [s.value for s in PartnerStatus]
 # Moves allowed through /status (archiving is its own, final action).
@@ -66,7 +66,7 @@ def test_register_refuses_archived() -> None:
 def test_partner_of_snapshot_ignores_meta_fields() -> None:
     change = pd.register(name="Toyota", kind=PartnerKind.ENTERPRISE, country="JP")
     snapshot = Snapshot("pt-1", 2, {**change.state, "id": "pt-1", "version": 2, "created_at": "a", "updated_at": "b"})
-    assert Partner.of(snapshot) == apply(change)
+    assert PARTNER.read(snapshot) == apply(change)
 
 
 # -- editing ---------------------------------------------------------------------------------

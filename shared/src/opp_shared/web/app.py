@@ -12,7 +12,7 @@ from opp_shared.runtime import ServiceRuntime
 from opp_shared.settings import ProcessPart
 from opp_shared.web.middleware import RequestContextMiddleware
 from opp_shared.web.problems import install_problem_handlers
-from opp_shared.web.routes import operations_router
+from opp_shared.web.routes import history_router, operations_router
 
 
 def create_app(
@@ -41,6 +41,8 @@ def create_app(
     if settings.runs(ProcessPart.API):
         for router in routers:
             app.include_router(router)
+        for repository in runtime.repositories.values():
+            app.include_router(history_router(repository))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,16 +1,21 @@
-"""Small HTTP conventions: ETag / If-Match, Idempotency-Key, and the answers that carry them."""
+"""Small HTTP conventions: ETag / If-Match, Idempotency-Key, list parameters, and the answers that carry them."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from opp_shared.aggregate import Snapshot
+from opp_shared.auth import Principal
 from opp_shared.errors import InvalidInput
+from opp_shared.pagination import PageParams
+from opp_shared.repository import CreateRequest
+
+PageQuery = Annotated[PageParams, Query()]
 
 IfMatchHeader = Annotated[
     str | None,
@@ -37,13 +42,32 @@ def parse_if_match(value: str | None) -> int | None:
     return int(match.group(1))
 
 
-def resource_response(snapshot: Snapshot, body: Any, *, status: int = 200, replayed: bool = False, location: str | None = None) -> JSONResponse:
+def create_request(principal: Principal, idempotency_key: str | None, body: Any) -> CreateRequest:
+    """A creating POST as the command sees it: who, with which Idempotency-Key, what (as JSON)."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")
+    return CreateRequest(caller=principal.sub, key=idempotency_key, body=body)
+
+
+def answer(snapshot: Snapshot, *, status: int = 200, replayed: bool = False, location: str | None = None) -> JSONResponse:
+    """One resource: its whole public state, with its ETag (and Location and
+    Idempotent-Replayed for a create)."""
     headers = {"ETag": snapshot.etag}
     if location:
         headers["Location"] = location
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(dict(snapshot.state), status_code=status, headers=headers)
+
+
+def created(snapshot: Snapshot, replayed: bool, collection_path: str) -> JSONResponse:
+    """The answer to a creating POST: 201 with the new resource's Location."""
+    return answer(snapshot, status=201, replayed=replayed, location=f"{collection_path}/{snapshot.id}")
+
+
+def page_answer(documents: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    """A list page of stored documents, without their storage key."""
+    return {"items": [{k: v for k, v in d.items() if k != "_id"} for d in documents], "next_cursor": next_cursor}
 
 
 def edits_of(body: BaseModel, *, not_null: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from opp_shared.errors import InvalidInput
+from opp_shared.pagination import decode_cursor, encode_cursor
 from opp_shared.repository import Repository
-from opp_shared.web.pagination import PageQuery, decode_cursor, encode_cursor
+from opp_shared.web.http import PageQuery
 from opp_shared.web.security import Reader
 
 
@@ -43,22 +44,23 @@ class EventPage(BaseModel):
     next_cursor: str | None
 
 
-def history_router(prefix: str, repository: Repository, *, tag: str) -> APIRouter:
+def history_router(repository: Repository) -> APIRouter:
     """`GET <prefix>/{id}/history`: the events recorded for one aggregate, oldest first.
 
     These are the event records (outbox) of the aggregate: every one of them
     is published, or about to be, exactly as shown here."""
-    router = APIRouter(tags=[tag])
+    kind = repository.kind
+    router = APIRouter(tags=[kind.route.rsplit("/", 1)[1]])
 
     @router.get(
-        prefix + "/{id}/history",
+        kind.route + "/{id}/history",
         summary=f"Events of one {repository.noun}, oldest first",
         response_model=EventPage,
     )
     async def history(id: str, page: PageQuery, _: Reader) -> dict[str, Any]:
         await repository.get(id)  # 404 for an unknown id rather than an empty list
         after = _sequence_cursor(page.cursor, repository.aggregate_type) if page.cursor else 0
-        events, last = await repository.store.history(
+        events, last = await repository.events.history(
             repository.aggregate_type, id, after=after, limit=page.limit
         )
         return {

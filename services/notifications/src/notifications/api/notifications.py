@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from opp_shared.web.pagination import PageQuery
+from opp_shared.web.http import PageQuery
 from opp_shared.web.security import Reader
 from notifications.store.inbox import Inbox
 

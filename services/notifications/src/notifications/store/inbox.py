@@ -8,9 +8,10 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from opp_shared.clock import rfc3339
+from opp_shared.documents import MongoDocuments
 from opp_shared.envelope import CloudEvent
 from opp_shared.mongo import insert_once
-from opp_shared.web.pagination import PageParams, paginate
+from opp_shared.pagination import PageParams, paginate
 from notifications.domain.rules import Notice
 
 COLLECTION = "inbox"
@@ -49,7 +50,7 @@ class Inbox:
     async def list_for(self, addresses: list[str], page: PageParams) -> tuple[list[dict[str, Any]], str | None]:
         """Newest first: what is addressed to any of the caller's addresses."""
         return await paginate(
-            self.collection,
+            MongoDocuments(self.collection),
             {"recipient": {"$in": addresses}},
             page,
             sort=[("created_at", DESCENDING), ("_id", DESCENDING)],

@@ -9,42 +9,46 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from opp_shared.fields import Reference
-from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, edits_of, parse_if_match, resource_response
-from opp_shared.web.pagination import PageQuery
+from opp_shared.web.http import (
+    IdempotencyKeyHeader,
+    IfMatchHeader,
+    PageQuery,
+    answer,
+    create_request,
+    created,
+    edits_of,
+    page_answer,
+    parse_if_match,
+)
 from partners.api.access import Reader, Writer
 from partners.api.schemas import (
     ActivateAgreement,
     AgreementFamily,
-    AgreementOut,
-    AgreementPage,
     DraftAgreement,
     EditAgreement,
     RenewAgreement,
     SignAgreement,
     TerminateAgreement,
 )
-from partners.domain.agreement import AgreementStatus, AgreementType
-from partners.handlers.agreements import AgreementHandlers
-from partners.store.agreements import AgreementStore
+from partners.domain.agreement import AGREEMENT, AgreementStatus, AgreementType
+from partners.handlers.agreements import AgreementCommands
+from partners.handlers.queries import AgreementFamilies
+from partners.store.agreements import AgreementQueries
 
-PREFIX = "/api/v1/agreements"
 NOT_NULL = ("type", "title", "parties")
+Out = AGREEMENT.response
 
 
-def agreements_router(store: AgreementStore, handlers: AgreementHandlers) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["agreements"])
+def agreements_router(commands: AgreementCommands, queries: AgreementQueries, families: AgreementFamilies) -> APIRouter:
+    router = APIRouter(prefix=AGREEMENT.route, tags=["agreements"])
 
-    def answer(snapshot, status: int = 200, replayed: bool = False) -> JSONResponse:
-        return resource_response(snapshot, dict(snapshot.state), status=status, replayed=replayed, location=f"{PREFIX}/{snapshot.id}" if status == 201 else None)
-
-    @router.post("", status_code=201, response_model=AgreementOut, summary="Draft an agreement (also an amendment, or one under a framework)")
+    @router.post("", status_code=201, response_model=Out, summary="Draft an agreement (also an amendment, or one under a framework)")
     async def draft(body: DraftAgreement, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-        snapshot, replayed = await handlers.draft(
-            body.model_dump(mode="json"), caller=principal.sub, idempotency_key=idempotency_key
-        )
-        return answer(snapshot, 201, replayed)
+        fields = body.model_dump(mode="json")
+        snapshot, replayed = await commands.draft(fields, create_request(principal, idempotency_key, fields))
+        return created(snapshot, replayed, AGREEMENT.route)
 
-    @router.get("", response_model=AgreementPage, summary="List agreements")
+    @router.get("", response_model=AGREEMENT.page, summary="List agreements")
     async def list_agreements(
         page: PageQuery,
         _: Reader,
@@ -55,52 +59,52 @@ def agreements_router(store: AgreementStore, handlers: AgreementHandlers) -> API
         expires_before: date | None = None,
         expires_after: date | None = None,
     ) -> dict[str, Any]:
-        items, cursor = await store.list(
+        found = await queries.list(
             page, status=status, type=type, partner_id=partner_id, framework_id=framework_id,
             expires_before=expires_before, expires_after=expires_after,
         )
-        return {"items": [{k: v for k, v in d.items() if k != "_id"} for d in items], "next_cursor": cursor}
+        return page_answer(*found)
 
-    @router.get("/{agreement_id}", response_model=AgreementOut, summary="Read one agreement")
+    @router.get("/{agreement_id}", response_model=Out, summary="Read one agreement")
     async def get_agreement(agreement_id: str, _: Reader) -> JSONResponse:
-        return answer(await store.repository.get(agreement_id))
+        return answer(await commands.repository.get(agreement_id))
 
-    @router.patch("/{agreement_id}", response_model=AgreementOut, summary="Edit an agreement's terms (before signature) or documents and notes")
+    @router.patch("/{agreement_id}", response_model=Out, summary="Edit an agreement's terms (before signature) or documents and notes")
     async def edit(agreement_id: str, body: EditAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
         edits = edits_of(body, not_null=NOT_NULL)
-        return answer(await handlers.edit(agreement_id, edits, if_match=parse_if_match(if_match)))
+        return answer(await commands.edit(agreement_id, edits, if_match=parse_if_match(if_match)))
 
-    @router.post("/{agreement_id}/submit", response_model=AgreementOut, summary="draft -> under_review")
+    @router.post("/{agreement_id}/submit", response_model=Out, summary="draft -> under_review")
     async def submit(agreement_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await handlers.submit(agreement_id, if_match=parse_if_match(if_match)))
+        return answer(await commands.submit(agreement_id, if_match=parse_if_match(if_match)))
 
-    @router.post("/{agreement_id}/sign", response_model=AgreementOut, summary="under_review -> signed")
+    @router.post("/{agreement_id}/sign", response_model=Out, summary="under_review -> signed")
     async def sign(agreement_id: str, body: SignAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
         signatories = body.model_dump(mode="json")["signatories"]
-        return answer(await handlers.sign(agreement_id, body.signed_on, signatories, if_match=parse_if_match(if_match)))
+        return answer(await commands.sign(agreement_id, body.signed_on, signatories, if_match=parse_if_match(if_match)))
 
-    @router.post("/{agreement_id}/activate", response_model=AgreementOut, summary="signed -> active (needs effective_from and signed_on)")
+    @router.post("/{agreement_id}/activate", response_model=Out, summary="signed -> active (needs effective_from and signed_on)")
     async def activate(agreement_id: str, _: Writer, body: ActivateAgreement | None = None, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await handlers.activate(agreement_id, body.effective_from if body else None, if_match=parse_if_match(if_match)))
+        return answer(await commands.activate(agreement_id, body.effective_from if body else None, if_match=parse_if_match(if_match)))
 
-    @router.post("/{agreement_id}/terminate", response_model=AgreementOut, summary="signed or active -> terminated (an early end, with a reason)")
+    @router.post("/{agreement_id}/terminate", response_model=Out, summary="signed or active -> terminated (an early end, with a reason)")
     async def terminate(agreement_id: str, body: TerminateAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await handlers.terminate(agreement_id, body.reason, body.terminated_on, if_match=parse_if_match(if_match)))
+        return answer(await commands.terminate(agreement_id, body.reason, body.terminated_on, if_match=parse_if_match(if_match)))
 
-    @router.post("/{agreement_id}/renew", status_code=201, response_model=AgreementOut, summary="Renew: drafts a successor linked to this agreement")
+    @router.post("/{agreement_id}/renew", status_code=201, response_model=Out, summary="Renew: drafts a successor linked to this agreement")
     async def renew(
         agreement_id: str, body: RenewAgreement, principal: Writer,
         idempotency_key: IdempotencyKeyHeader = None, if_match: IfMatchHeader = None,
     ) -> JSONResponse:
-        snapshot, replayed = await handlers.renew(
-            agreement_id, body.model_dump(mode="json"), caller=principal.sub, idempotency_key=idempotency_key,
-            if_match=parse_if_match(if_match),
+        terms = body.model_dump(mode="json")
+        snapshot, replayed = await commands.renew(
+            agreement_id, terms, create_request(principal, idempotency_key, terms), if_match=parse_if_match(if_match)
         )
-        return answer(snapshot, 201, replayed)
+        return created(snapshot, replayed, AGREEMENT.route)
 
     @router.get("/{agreement_id}/family", response_model=AgreementFamily, summary="Renewal chain, amendments, framework and what is made under it")
     async def family(agreement_id: str, _: Reader) -> dict[str, Any]:
-        return await handlers.family(agreement_id)
+        return await families.family(agreement_id)
 
     return router
 

@@ -8,50 +8,57 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from opp_shared.fields import Reference, ShortText
-from opp_shared.web.http import IdempotencyKeyHeader, IfMatchHeader, edits_of, parse_if_match, resource_response
-from opp_shared.web.pagination import PageQuery
+from opp_shared.web.http import (
+    IdempotencyKeyHeader,
+    IfMatchHeader,
+    PageQuery,
+    answer,
+    create_request,
+    created,
+    edits_of,
+    page_answer,
+    parse_if_match,
+)
 from partners.api.access import Reader, Writer
-from partners.api.schemas import CenterOut, CenterPage, CloseCenter, EditCenter, EstablishCenter
-from partners.domain.center import CenterStatus
-from partners.handlers.centers import CenterHandlers
-from partners.store.centers import CenterStore
+from partners.api.schemas import CloseCenter, EditCenter, EstablishCenter
+from partners.domain.center import CENTER, CenterStatus
+from partners.handlers.centers import CenterCommands
+from partners.store.centers import CenterQueries
 
-PREFIX = "/api/v1/centers"
 NOT_NULL = ("name", "partner_ids", "established_on")
 
 
-def centers_router(store: CenterStore, handlers: CenterHandlers) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["centers"])
+def centers_router(commands: CenterCommands, queries: CenterQueries) -> APIRouter:
+    router = APIRouter(prefix=CENTER.route, tags=["centers"])
 
-    @router.post("", status_code=201, response_model=CenterOut, summary="Establish a joint research center")
+    @router.post("", status_code=201, response_model=CENTER.response, summary="Establish a joint research center")
     async def establish(body: EstablishCenter, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-        snapshot, replayed = await handlers.establish(body.model_dump(mode="json"), caller=principal.sub, idempotency_key=idempotency_key)
-        return resource_response(snapshot, dict(snapshot.state), status=201, replayed=replayed, location=f"{PREFIX}/{snapshot.id}")
+        body_json = body.model_dump(mode="json")
+        snapshot, replayed = await commands.establish(body_json, create_request(principal, idempotency_key, body_json))
+        return created(snapshot, replayed, CENTER.route)
 
-    @router.get("", response_model=CenterPage, summary="List joint research centers")
+    @router.get("", response_model=CENTER.page, summary="List joint research centers")
     async def list_centers(
-        page: PageQuery, _: Reader, status: CenterStatus | None = None, partner_id: Reference | None = None, discipline: ShortText | None = None
+        page: PageQuery,
+        _: Reader,
+        status: CenterStatus | None = None,
+        partner_id: Reference | None = None,
+        discipline: ShortText | None = None,
     ) -> dict[str, Any]:
-        items, cursor = await store.list(page, status=status, partner_id=partner_id, discipline=discipline)
-        return {"items": [{k: v for k, v in d.items() if k != "_id"} for d in items], "next_cursor": cursor}
+        return page_answer(*await queries.list(page, status=status, partner_id=partner_id, discipline=discipline))
 
-    @router.get("/{center_id}", response_model=CenterOut, summary="Read one joint research center")
+    @router.get("/{center_id}", response_model=CENTER.response, summary="Read one joint research center")
     async def get_center(center_id: str, _: Reader) -> JSONResponse:
-        snapshot = await store.repository.get(center_id)
-        return resource_response(snapshot, dict(snapshot.state))
+        return answer(await commands.repository.get(center_id))
 
-    @router.patch("/{center_id}", response_model=CenterOut, summary="Edit a center (send If-Match)")
+    @router.patch("/{center_id}", response_model=CENTER.response, summary="Edit a center (send If-Match)")
     async def edit(center_id: str, body: EditCenter, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
         edits = edits_of(body, not_null=NOT_NULL)
-        snapshot = await handlers.update(center_id, edits, if_match=parse_if_match(if_match))
-        return resource_response(snapshot, dict(snapshot.state))
+        return answer(await commands.update(center_id, edits, if_match=parse_if_match(if_match)))
 
-    @router.post("/{center_id}/close", response_model=CenterOut, summary="Close a center")
+    @router.post("/{center_id}/close", response_model=CENTER.response, summary="Close a center")
     async def close(center_id: str, _: Writer, body: CloseCenter | None = None, if_match: IfMatchHeader = None) -> JSONResponse:
-        snapshot = await handlers.close(
-            center_id, body.reason if body else None, body.closed_on if body else None, if_match=parse_if_match(if_match)
-        )
-        return resource_response(snapshot, dict(snapshot.state))
+        reason, closed_on = (body.reason, body.closed_on) if body else (None, None)
+        return answer(await commands.close(center_id, reason, closed_on, if_match=parse_if_match(if_match)))
 
     return router
-

@@ -13,21 +13,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from opp_shared.fields import CountryCode, Day, Email, LongText, Name, Phone, Reference, ShortText, StrictBody, Url
-from partners.domain.agreement import Agreement, AgreementType
-from partners.domain.center import Center
-from partners.domain.partner import Partner, PartnerKind, PartnerStatus, PartnerTier
+from partners.domain.agreement import AgreementType
+
+from partners.domain.partner import PartnerKind, PartnerStatus, PartnerTier
 
 MediaType = Annotated[str, StringConstraints(max_length=127, pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")]
 Checksum = Annotated[str, StringConstraints(pattern=r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")]
 Location = Annotated[str, StringConstraints(max_length=2000, pattern=r"^(https?|s3|file|urn):[^\s]+$")]
 Discipline = Annotated[ShortText, StringConstraints(max_length=100)]
-
-
-class Meta(BaseModel):
-    id: str
-    version: int
-    created_at: str
-    updated_at: str
 
 
 # -- partners -----------------------------------------------------------------
@@ -78,15 +71,6 @@ class ArchivePartner(StrictBody):
 
 class MergePartner(StrictBody):
     successor_id: Reference = Field(description="The partner this one carries on as")
-
-
-class PartnerOut(Partner, Meta):
-    pass
-
-
-class PartnerPage(BaseModel):
-    items: list[PartnerOut]
-    next_cursor: str | None
 
 
 # -- agreements ---------------------------------------------------------------
@@ -165,15 +149,6 @@ class RenewAgreement(StrictBody):
     title: ShortText | None = None
 
 
-class AgreementOut(Agreement, Meta):
-    pass
-
-
-class AgreementPage(BaseModel):
-    items: list[AgreementOut]
-    next_cursor: str | None
-
-
 class AgreementFamily(BaseModel):
     id: str
     renewal_chain: list[str]
@@ -224,10 +199,3 @@ class CloseCenter(StrictBody):
     closed_on: Day | None = Field(None, description="Default: today")
 
 
-class CenterOut(Center, Meta):
-    pass
-
-
-class CenterPage(BaseModel):
-    items: list[CenterOut]
-    next_cursor: str | None

@@ -1,6 +1,6 @@
 """Agreements: their parties, typed dates, families and life cycle.
 
-Life cycle (DOMAIN.md): draft -> under_review -> signed -> active -> expired | terminated.
+Life cycle (docs/domain.md): draft -> under_review -> signed -> active -> expired | terminated.
 Each move is an action; any other move is refused (409) and changes nothing.
 An agreement cannot become active without `effective_from` and `signed_on`.
 Families: a renewal creates a successor linked to its predecessor; an
@@ -25,10 +25,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
-from opp_shared.aggregate import AggregateState, Change, field_errors, first_error
+from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 
-AGGREGATE = "partners.agreement"
 REMINDER_DAYS = (90, 30, 7)
 
 
@@ -93,7 +92,7 @@ class Document(BaseModel):
 
 
 class Agreement(AggregateState):
-    derived_fields: ClassVar[tuple[str, ...]] = ("party_ids",)
+    derived_fields: ClassVar[tuple[str, ...]] = ("party_ids", "partner_ids")
 
     type: AgreementType
     title: str
@@ -139,14 +138,30 @@ class Agreement(AggregateState):
     def party_ids(self) -> list[str]:
         return [p.partner_id for p in self.parties]
 
+    @computed_field  # the platform's one field for the partners an aggregate involves (see docs/conventions.md)
+    @property
+    def partner_ids(self) -> list[str]:
+        return self.party_ids
+
     @property
     def lead_id(self) -> str | None:
         return next((p.partner_id for p in self.parties if p.lead), None)
 
 
 
+AGREEMENT = AggregateType(
+    topic="partners.agreement",
+    state=Agreement,
+    noun="agreement",
+    id_prefix="agr",
+    collection="agreements",
+    route="/api/v1/agreements",
+    indexes=(("status", "expires_on"), "party_ids", "type", "amends", "framework_id", "renewal_of"),
+)
+
+
 def _event(name: str) -> str:
-    return f"{AGGREGATE}.{name}"
+    return AGREEMENT.event(name)
 
 
 def _move(current: Agreement, action: str) -> AgreementStatus:

@@ -8,11 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from opp_shared.aggregate import AggregateState, Change, field_errors, first_error
+from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput
-
-AGGREGATE = "partners.center"
-
 
 class CenterStatus(StrEnum):
     ACTIVE = "active"
@@ -55,6 +52,15 @@ class Center(AggregateState):
         return self
 
 
+CENTER = AggregateType(
+    topic="partners.center",
+    state=Center,
+    noun="joint center",
+    id_prefix="ctr",
+    collection="centers",
+    route="/api/v1/centers",
+    indexes=("partner_ids", "status", "disciplines"),
+)
 
 EDITABLE = ("name", "partner_ids", "disciplines", "directors", "agreement_id", "description", "website", "established_on")
 
@@ -64,7 +70,7 @@ def establish(**fields: Any) -> Change:
         center = Center(**fields)
     except ValidationError as exc:
         raise InvalidInput(first_error(exc), errors=field_errors(exc)) from None
-    return Change(f"{AGGREGATE}.established", center.state())
+    return Change(CENTER.event("established"), center.state())
 
 
 def update(current: Center, edits: dict[str, Any]) -> Change | None:
@@ -76,7 +82,7 @@ def update(current: Center, edits: dict[str, Any]) -> Change | None:
     updated = current.evolve(**edits)
     if updated == current:
         return None
-    return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": sorted(k for k in edits if getattr(updated, k) != getattr(current, k))})
+    return Change(CENTER.event("updated"), updated.state(), {"fields": sorted(k for k in edits if getattr(updated, k) != getattr(current, k))})
 
 
 def close(current: Center, today: date, reason: str | None, closed_on: date | None = None) -> Change:
@@ -86,7 +92,7 @@ def close(current: Center, today: date, reason: str | None, closed_on: date | No
     if day > today:
         raise InvalidInput("closed_on cannot be in the future")
     updated = current.evolve(status=CenterStatus.CLOSED, closed_on=day, closure_reason=reason)
-    return Change(f"{AGGREGATE}.closed", updated.state(), {"reason": reason, "closed_on": day.isoformat()})
+    return Change(CENTER.event("closed"), updated.state(), {"reason": reason, "closed_on": day.isoformat()})
 
 
 def replace_partner(current: Center, old_id: str, new_id: str) -> Change | None:
@@ -96,4 +102,4 @@ def replace_partner(current: Center, old_id: str, new_id: str) -> Change | None:
     partner_ids = list(dict.fromkeys(partner_ids))
     directors = [d.model_copy(update={"partner_id": new_id}) if d.partner_id == old_id else d for d in current.directors]
     updated = current.evolve(partner_ids=partner_ids, directors=directors)
-    return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": ["partner_ids"], "merged_partner": old_id, "successor_id": new_id})
+    return Change(CENTER.event("updated"), updated.state(), {"fields": ["partner_ids"], "merged_partner": old_id, "successor_id": new_id})

@@ -1,6 +1,6 @@
 """Partner organizations: who the university works with abroad.
 
-Rules (DOMAIN.md): a partner has a kind, a name, a country (ISO 3166-1
+Rules (docs/domain.md): a partner has a kind, a name, a country (ISO 3166-1
 alpha-2) and a status (`prospect`, `active`, `dormant`, `archived`); names
 are unique per country compared without case and accents (the uniqueness
 itself is a claim in the store, keyed by `name_key`); an archived partner
@@ -15,12 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opp_shared.aggregate import AggregateState, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from partners.domain.text import name_key
-
-AGGREGATE = "partners.partner"
-
 
 class PartnerKind(StrEnum):
     UNIVERSITY = "university"
@@ -85,6 +82,16 @@ class Partner(AggregateState):
         return self.status == PartnerStatus.ARCHIVED
 
 
+PARTNER = AggregateType(
+    topic="partners.partner",
+    state=Partner,
+    noun="partner",
+    id_prefix="ptn",
+    collection="partners",
+    route="/api/v1/partners",
+    indexes=("name_key", "country", "kind", "status", "tier"),
+)
+
 # Fields a plain edit may change (status, merging and archiving are actions).
 EDITABLE = ("name", "kind", "country", "tier", "website", "description", "relationship_owner", "contacts")
 
@@ -115,7 +122,7 @@ def register(
         relationship_owner=relationship_owner,
         contacts=contacts or [],
     )
-    return Change(f"{AGGREGATE}.registered", partner.state())
+    return Change(PARTNER.event("registered"), partner.state())
 
 
 def edit(current: Partner, edits: dict[str, Any]) -> Change | None:
@@ -131,7 +138,7 @@ def edit(current: Partner, edits: dict[str, Any]) -> Change | None:
     if updated == current:
         return None
     changed = sorted(k for k in edits if getattr(updated, k) != getattr(current, k) and k != "name_key")
-    return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": changed})
+    return Change(PARTNER.event("updated"), updated.state(), {"fields": changed})
 
 
 def change_status(current: Partner, to: PartnerStatus, reason: str | None = None) -> Change | None:
@@ -142,14 +149,14 @@ def change_status(current: Partner, to: PartnerStatus, reason: str | None = None
     if to not in STATUS_MOVES[current.status]:
         raise IllegalTransition(f"a partner cannot go from {current.status} to {to}", current_status=current.status.value)
     updated = current.evolve(status=to)
-    return Change(f"{AGGREGATE}.status_changed", updated.state(), {"from": current.status.value, "to": to.value, "reason": reason})
+    return Change(PARTNER.event("status_changed"), updated.state(), {"from": current.status.value, "to": to.value, "reason": reason})
 
 
 def archive(current: Partner, reason: str | None = None) -> Change | None:
     if current.archived:
         return None
     updated = current.evolve(status=PartnerStatus.ARCHIVED, archived_reason=reason)
-    return Change(f"{AGGREGATE}.archived", updated.state(), {"from": current.status.value, "reason": reason})
+    return Change(PARTNER.event("archived"), updated.state(), {"from": current.status.value, "reason": reason})
 
 
 def merge_into(current: Partner, own_id: str, successor_id: str, successor: Partner | None) -> Change | None:
@@ -166,7 +173,7 @@ def merge_into(current: Partner, own_id: str, successor_id: str, successor: Part
     if successor.archived:
         raise RuleViolation("a partner cannot be merged into an archived partner", successor_id=successor_id)
     updated = current.evolve(status=PartnerStatus.ARCHIVED, merged_into=successor_id, archived_reason=f"merged into {successor_id}")
-    return Change(f"{AGGREGATE}.merged", updated.state(), {"successor_id": successor_id, "from": current.status.value})
+    return Change(PARTNER.event("merged"), updated.state(), {"successor_id": successor_id, "from": current.status.value})
 
 
 def record_merged_from(current: Partner, predecessor_id: str) -> Change | None:
@@ -174,4 +181,4 @@ def record_merged_from(current: Partner, predecessor_id: str) -> Change | None:
     if predecessor_id in current.merged_from:
         return None
     updated = current.evolve(merged_from=[*current.merged_from, predecessor_id])
-    return Change(f"{AGGREGATE}.updated", updated.state(), {"fields": ["merged_from"], "merged_from": predecessor_id})
+    return Change(PARTNER.event("updated"), updated.state(), {"fields": ["merged_from"], "merged_from": predecessor_id})

@@ -2,19 +2,17 @@
 
 Funding and techtransfer publish their aggregates' whole state in every
 event; the portfolio keeps, per foreign aggregate, the latest state's
-summary and the partners it involves. Which partners a foreign aggregate
-involves is read from the fields these services use for partner
-references, so a new field elsewhere never breaks this one:
-`partner_ids`, `sponsor_ids`, `partner_id`, `licensee_id`, and the
-`partner_id` of each entry of `sponsors`, `partners`, `parties`.
+summary and the partners it involves. Every aggregate that involves
+partners names them in the platform's one field for it, `partner_ids`
+(docs/conventions.md), so that is the only field read here.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from opp_shared.money import Totals, parse
 
 # foreign topic -> portfolio section
 SECTIONS: dict[str, str] = {
@@ -25,15 +23,12 @@ SECTIONS: dict[str, str] = {
     "techtransfer.royalty_report": "royalty_reports",
 }
 
-_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_ID_FIELDS = ("partner_ids", "sponsor_ids")
-_ONE_ID_FIELDS = ("partner_id", "licensee_id")
-_LIST_FIELDS = ("sponsors", "partners", "parties")
+# What a portfolio shows of a foreign aggregate, where its state has them.
 _SUMMARY_FIELDS = (
-    "name", "title", "kind", "status", "currency", "budget", "amount", "total_budget", "fund_id", "call_id",
-    "project_id", "license_id", "technology_ids", "licensee_id", "territory", "field_of_use", "starts_on",
-    "ends_on", "effective_from", "expires_on", "period_start", "period_end", "due_on", "revenue",
-    "royalty_due", "royalty_paid", "received_on",
+    "name", "title", "kind", "status", "currency", "budget", "amount", "fund_id", "call_id", "proposal_id",
+    "project_id", "license_id", "technology_ids", "territory", "field_of_use", "starts_on", "ends_on",
+    "effective_from", "expires_on", "period_start", "period_end", "due_on", "revenue", "royalty_due",
+    "royalty_paid", "received_on",
 )
 
 
@@ -45,20 +40,10 @@ class PortfolioItem:
 
 
 def partner_ids_in(state: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-    for field in _ID_FIELDS:
-        value = state.get(field)
-        if isinstance(value, list):
-            found += [v for v in value if isinstance(v, str)]
-    for field in _ONE_ID_FIELDS:
-        value = state.get(field)
-        if isinstance(value, str):
-            found.append(value)
-    for field in _LIST_FIELDS:
-        value = state.get(field)
-        if isinstance(value, list):
-            found += [e["partner_id"] for e in value if isinstance(e, dict) and isinstance(e.get("partner_id"), str)]
-    return list(dict.fromkeys(found))
+    value = state.get("partner_ids")
+    if not isinstance(value, list):
+        return []
+    return list(dict.fromkeys(v for v in value if isinstance(v, str)))
 
 
 def item_of(topic: str, state: dict[str, Any]) -> PortfolioItem | None:
@@ -70,39 +55,24 @@ def item_of(topic: str, state: dict[str, Any]) -> PortfolioItem | None:
     return PortfolioItem(section, partner_ids_in(state), summary)
 
 
-def _money(value: Any) -> tuple[Decimal, str] | None:
-    if not isinstance(value, dict):
-        return None
-    raw = value.get("amount")
-    # An amount is a decimal string (DOMAIN.md: money is never a float), e.g. "120.75".
-    if not isinstance(raw, str) or _DECIMAL.fullmatch(raw) is None:
-        return None
-    try:
-        amount = Decimal(raw)
-    except (InvalidOperation, ValueError):
-        return None
-    currency = value.get("currency")
-    if not isinstance(currency, str) or not amount.is_finite():
-        return None
-    return amount, currency
-
-
 def royalty_totals(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Royalties due and paid, per currency (amounts in different currencies are never added)."""
-    totals: dict[str, dict[str, Any]] = {}
+    """Royalties due and paid, per currency (amounts in different currencies are never added).
+    A report whose figures are not valid money is left out of the totals, not guessed at."""
+    due, paid, counted = Totals(), Totals(), {}
     for report in reports:
-        for field in ("royalty_due", "royalty_paid"):
-            money = _money(report.get(field))
-            if money is None:
-                continue
-            amount, currency = money
-            entry = totals.setdefault(currency, {"currency": currency, "royalty_due": Decimal(0), "royalty_paid": Decimal(0), "reports": 0})
-            entry[field] += amount
-        due = _money(report.get("royalty_due"))
-        if due is not None:
-            totals[due[1]]["reports"] += 1
+        report_due, report_paid = parse(report.get("royalty_due")), parse(report.get("royalty_paid"))
+        if report_due is not None:
+            due.add(report_due)
+            counted[report_due.currency] = counted.get(report_due.currency, 0) + 1
+        if report_paid is not None:
+            paid.add(report_paid)
+    currencies = sorted(set(due.currencies()) | set(paid.currencies()))
     return [
-        # Sums of decimal strings keep their scale: "100.50" + "20.25" is "120.75", "500" yen stays "500".
-        {**t, "royalty_due": str(t["royalty_due"]), "royalty_paid": str(t["royalty_paid"])}
-        for _, t in sorted(totals.items())
+        {
+            "currency": currency,
+            "royalty_due": due.get(currency).to_api()["amount"],
+            "royalty_paid": paid.get(currency).to_api()["amount"],
+            "reports": counted.get(currency, 0),
+        }
+        for currency in currencies
     ]

@@ -8,99 +8,99 @@ from typing import Any
 
 from opp_shared.aggregate import Snapshot
 from opp_shared.errors import NotFound, RuleViolation, VersionConflict
-from opp_shared.ids import new_id
+from opp_shared.repository import CreateRequest, Repository
 from partners.domain import agreement as rules
 from partners.domain.agreement import Agreement, AgreementStatus, AgreementType
-from partners.handlers.partners import PartnerHandlers
-from partners.store.agreements import AgreementStore
+from partners.domain.partner import Partner
+from partners.handlers.partners import require_usable
+from partners.store.agreements import AgreementQueries
 
 AMENDABLE = frozenset({AgreementStatus.SIGNED, AgreementStatus.ACTIVE})
 
 
-class AgreementHandlers:
-    def __init__(self, agreements: AgreementStore, partners: PartnerHandlers, today: Callable[[], date], *, overdue_after_days: int) -> None:
-        self.agreements = agreements
-        self.repository = agreements.repository
+class AgreementCommands:
+    def __init__(
+        self,
+        agreements: Repository[Agreement],
+        queries: AgreementQueries,
+        partners: Repository[Partner],
+        today: Callable[[], date],
+        *,
+        overdue_after_days: int,
+    ) -> None:
+        self.repository = agreements
+        self.queries = queries
         self.partners = partners
         self.today = today
         self.overdue_after_days = overdue_after_days
 
     # -- drafting and editing ----------------------------------------------------
 
-    async def draft(self, fields: dict[str, Any], *, caller: str, idempotency_key: str | None) -> tuple[Snapshot, bool]:
-        await self.partners.require_usable([p["partner_id"] for p in fields["parties"]])
+    async def draft(self, fields: dict[str, Any], request: CreateRequest) -> tuple[Snapshot, bool]:
+        await require_usable(self.partners, [p["partner_id"] for p in fields["parties"]])
         if fields.get("amends"):
-            parent = Agreement.of(await self._parent(fields["amends"]))
+            parent = await self._parent(fields["amends"])
             if parent.status not in AMENDABLE:
                 raise RuleViolation(f"only a signed or active agreement can be amended; {fields['amends']} is {parent.status.value}")
         if fields.get("framework_id"):
-            parent = Agreement.of(await self._parent(fields["framework_id"]))
+            parent = await self._parent(fields["framework_id"])
             if parent.type != AgreementType.FRAMEWORK:
                 raise RuleViolation(f"{fields['framework_id']} is a {parent.type.value} agreement, not a framework")
             if parent.status in rules.ENDED:
                 raise RuleViolation(f"framework {fields['framework_id']} has ended ({parent.status.value})")
         change = rules.draft(today=self.today(), **fields)
-        return await self.repository.create_idempotently(
-            self.partners.partners.claims,
-            scope="partners.agreements.draft",
-            caller=caller,
-            key=idempotency_key,
-            request=fields,
-            new_id=lambda: new_id("agr"),
-            create=lambda agreement_id: self.repository.create(agreement_id, change),
+        return await self.repository.create_once(
+            "partners.agreements.draft", request, lambda agreement_id: self.repository.create(agreement_id, change)
         )
 
-    async def _parent(self, agreement_id: str) -> Snapshot:
+    async def _parent(self, agreement_id: str) -> Agreement:
         parent = await self.repository.find(agreement_id)
         if parent is None:
             raise RuleViolation(f"no agreement {agreement_id!r}", agreement_id=agreement_id)
-        return parent
+        return self.repository.kind.read(parent)
 
     async def edit(self, agreement_id: str, edits: dict[str, Any], *, if_match: int | None) -> Snapshot:
         if "parties" in edits:
-            current = Agreement.of(await self.repository.get(agreement_id))
+            current = await self.repository.read(agreement_id)
             added = [p["partner_id"] for p in edits["parties"] if p["partner_id"] not in current.party_ids]
-            await self.partners.require_usable(added)
-        return await self.repository.change(agreement_id, lambda s: rules.edit(Agreement.of(s), edits), if_match=if_match)
+            await require_usable(self.partners, added)
+        return await self.repository.change(agreement_id, lambda a: rules.edit(a, edits), if_match=if_match)
 
     # -- the life cycle ------------------------------------------------------------
 
     async def submit(self, agreement_id: str, *, if_match: int | None) -> Snapshot:
-        return await self.repository.change(agreement_id, lambda s: rules.submit(Agreement.of(s), self.today()), if_match=if_match)
+        return await self.repository.change(agreement_id, lambda a: rules.submit(a, self.today()), if_match=if_match)
 
     async def sign(self, agreement_id: str, signed_on: date, signatories: list[dict[str, Any]] | None, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(
-            agreement_id, lambda s: rules.sign(Agreement.of(s), self.today(), signed_on, signatories), if_match=if_match
+            agreement_id, lambda a: rules.sign(a, self.today(), signed_on, signatories), if_match=if_match
         )
 
     async def activate(self, agreement_id: str, effective_from: date | None, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(
-            agreement_id, lambda s: rules.activate(Agreement.of(s), self.today(), effective_from), if_match=if_match
+            agreement_id, lambda a: rules.activate(a, self.today(), effective_from), if_match=if_match
         )
 
     async def terminate(self, agreement_id: str, reason: str, terminated_on: date | None, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(
-            agreement_id, lambda s: rules.terminate(Agreement.of(s), self.today(), reason, terminated_on), if_match=if_match
+            agreement_id, lambda a: rules.terminate(a, self.today(), reason, terminated_on), if_match=if_match
         )
 
     # -- renewal ---------------------------------------------------------------------
 
-    async def renew(
-        self, agreement_id: str, terms: dict[str, Any], *, caller: str, idempotency_key: str | None, if_match: int | None
-    ) -> tuple[Snapshot, bool]:
+    async def renew(self, agreement_id: str, terms: dict[str, Any], request: CreateRequest, *, if_match: int | None) -> tuple[Snapshot, bool]:
         """Two aggregates, in an order a crash cannot break: first the predecessor records
         its successor's id (a second renewal is then a conflict), then the successor is
         drafted under that id. If the process dies in between, a retry with the same
         Idempotency-Key, or the `renewed` event's follow-up, drafts it."""
-        current = Agreement.of(await self.repository.get(agreement_id))  # 404 before anything is claimed
+        current = await self.repository.read(agreement_id)  # 404 before anything is claimed
         # Everything the successor must satisfy is checked before the predecessor records
         # anything: its parties may still take agreements, its terms are valid.
-        await self.partners.require_usable(current.party_ids)
+        await require_usable(self.partners, current.party_ids)
         rules.renewal_draft(agreement_id, current, self.today(), terms)
 
         async def create(successor_id: str) -> Snapshot:
-            def decide(snapshot: Snapshot):
-                current = Agreement.of(snapshot)
+            def decide(current: Agreement):
                 if current.renewed_by == successor_id:
                     return None  # this very renewal, retried
                 return rules.mark_renewed(current, successor_id, terms)
@@ -108,22 +108,14 @@ class AgreementHandlers:
             predecessor = await self.repository.change(agreement_id, decide, if_match=if_match)
             return await self.complete_renewal(predecessor, terms)
 
-        return await self.repository.create_idempotently(
-            self.partners.partners.claims,
-            scope=f"partners.agreements.renew:{agreement_id}",
-            caller=caller,
-            key=idempotency_key,
-            request=terms,
-            new_id=lambda: new_id("agr"),
-            create=create,
-        )
+        return await self.repository.create_once(f"partners.agreements.renew:{agreement_id}", request, create)
 
     async def complete_renewal(self, predecessor: Snapshot, terms: dict[str, Any]) -> Snapshot:
         successor_id = predecessor.state["renewed_by"]
         existing = await self.repository.find(successor_id)
         if existing is not None:
             return existing
-        change = rules.renewal_draft(predecessor.id, Agreement.of(predecessor), self.today(), terms)
+        change = rules.renewal_draft(predecessor.id, self.repository.kind.read(predecessor), self.today(), terms)
         try:
             return await self.repository.create(successor_id, change)
         except VersionConflict:
@@ -136,44 +128,16 @@ class AgreementHandlers:
             parent_id = child_state.get(field)
             if parent_id:
                 try:
-                    await self.repository.change(parent_id, lambda s, rel=relation: rules.link_child(Agreement.of(s), child_id, rel))
+                    await self.repository.change(parent_id, lambda a, rel=relation: rules.link_child(a, child_id, rel))
                 except NotFound:
                     pass  # the parent's id was checked at drafting; nothing to link if it is gone
 
-    async def family(self, agreement_id: str) -> dict[str, Any]:
-        current = await self.repository.get(agreement_id)
-        predecessors: list[str] = []
-        cursor = current.state.get("renewal_of")
-        while cursor and cursor not in predecessors and len(predecessors) < 100:
-            predecessors.insert(0, cursor)
-            found = await self.repository.find(cursor)
-            cursor = found.state.get("renewal_of") if found else None
-        successors: list[str] = []
-        cursor = current.state.get("renewed_by")
-        while cursor and cursor not in successors and len(successors) < 100:
-            successors.append(cursor)
-            found = await self.repository.find(cursor)
-            cursor = found.state.get("renewed_by") if found else None
-        amendments, under_framework = await self.agreements.children(agreement_id)
-        return {
-            "id": agreement_id,
-            "renewal_chain": [*predecessors, agreement_id, *successors],
-            "predecessors": predecessors,
-            "successors": successors,
-            "amends": current.state.get("amends"),
-            "amendments": amendments,
-            "framework_id": current.state.get("framework_id"),
-            "under_framework": under_framework,
-        }
-
     # -- merges ------------------------------------------------------------------------
 
-    async def follow_merge(self, old_id: str, new_id_: str) -> int:
+    async def follow_merge(self, old_id: str, new_id: str) -> int:
         changed = 0
-        for document in await self.agreements.of_partners([old_id]):
-            _, recorded = await self.repository.execute(
-                document["_id"], lambda s: rules.replace_party(Agreement.of(s), old_id, new_id_)
-            )
+        for document in await self.queries.of_partners([old_id]):
+            _, recorded = await self.repository.execute(document["_id"], lambda a: rules.replace_party(a, old_id, new_id))
             changed += recorded
         return changed
 
@@ -181,21 +145,21 @@ class AgreementHandlers:
 
     async def run_expiry_schedule(self, today: date) -> int:
         fired = 0
-        for agreement_id in await self.agreements.expiring_by(today):
+        for agreement_id in await self.queries.expiring_by(today):
             while True:  # several reminders may be due after a long outage: one change each
-                _, recorded = await self.repository.execute(agreement_id, lambda s: rules.remind_expiry(Agreement.of(s), today))
+                _, recorded = await self.repository.execute(agreement_id, lambda a: rules.remind_expiry(a, today))
                 if not recorded:
                     break
                 fired += 1
-            _, recorded = await self.repository.execute(agreement_id, lambda s: rules.expire(Agreement.of(s), today))
+            _, recorded = await self.repository.execute(agreement_id, lambda a: rules.expire(a, today))
             fired += recorded
         return fired
 
     async def run_signature_watch(self, today: date) -> int:
         fired = 0
-        for agreement_id in await self.agreements.waiting_for_signature_since(today - timedelta(days=self.overdue_after_days)):
+        for agreement_id in await self.queries.waiting_for_signature_since(today - timedelta(days=self.overdue_after_days)):
             _, recorded = await self.repository.execute(
-                agreement_id, lambda s: rules.flag_signature_overdue(Agreement.of(s), today, self.overdue_after_days)
+                agreement_id, lambda a: rules.flag_signature_overdue(a, today, self.overdue_after_days)
             )
             fired += recorded
         return fired

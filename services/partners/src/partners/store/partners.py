@@ -1,4 +1,4 @@
-"""Partners in MongoDB: the write model's repository, name claims, and list queries."""
+"""Partners in MongoDB: name claims and list queries (the write model's repository is the runtime's)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,14 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from pymongo import ASCENDING
-
-from opp_shared.aggregate import Snapshot
-from opp_shared.claims import Claims
+from opp_shared.documents import ASCENDING, Documents, equal_to
 from opp_shared.errors import AlreadyExists
+from opp_shared.pagination import PageParams, paginate
+from opp_shared.ports import ClaimStore, Clock
 from opp_shared.repository import Repository
-from opp_shared.runtime import ServiceRuntime
-from opp_shared.web.pagination import PageParams, paginate
-from partners.domain.partner import AGGREGATE
+from partners.domain.partner import Partner
 from partners.domain.text import name_key
 
-COLLECTION = "partners"
 # A claim whose partner does not exist yet may belong to a registration in
 # progress; only after this long is it taken for a crash's leftover.
 CLAIM_GRACE = timedelta(seconds=30)
@@ -27,32 +23,23 @@ def name_claim_key(country: str, key: str) -> str:
     return f"partner-name:{country}:{key}"
 
 
-class PartnerStore:
-    def __init__(self, runtime: ServiceRuntime) -> None:
-        self.repository = Repository(runtime.store, AGGREGATE, noun="partner")
-        self.claims: Claims = runtime.claims
-        self.clock = runtime.clock
+class PartnerNames:
+    """A partner's name is unique in its country: a claim keyed by country and folded name."""
 
-    @property
-    def collection(self):
-        return self.repository.collection
+    def __init__(self, claims: ClaimStore, partners: Repository[Partner], clock: Clock) -> None:
+        self.claims = claims
+        self.partners = partners
+        self.clock = clock
 
-    async def ensure_indexes(self) -> None:
-        for field in ("name_key", "country", "kind", "status", "tier"):
-            await self.collection.create_index([(field, ASCENDING)])
-
-    async def claim_name(self, country: str, key: str, owner: str) -> None:
+    async def claim(self, country: str, key: str, owner: str) -> None:
         """Reserve a name in a country for `owner`, or raise AlreadyExists naming the holder."""
         claim_key = name_claim_key(country, key)
         claim = await self.claims.claim(claim_key, owner, kind="partner-name")
         if claim["owner"] == owner:
             return
-        holder = await self.repository.find(claim["owner"])
+        holder = await self.partners.find(claim["owner"])
         if holder is not None and holder.state.get("country") == country and holder.state.get("name_key") == key:
-            raise AlreadyExists(
-                f"a partner with this name already exists in {country}",
-                conflicting_id=holder.id,
-            )
+            raise AlreadyExists(f"a partner with this name already exists in {country}", conflicting_id=holder.id)
         young = self.clock.now() - claim["claimed_at"] < CLAIM_GRACE
         if holder is None and young:
             # Most likely a registration of the same name still in flight.
@@ -62,8 +49,13 @@ class PartnerStore:
         if taken["owner"] != owner:
             raise AlreadyExists(f"a partner with this name already exists in {country}", conflicting_id=taken["owner"])
 
-    async def release_name(self, country: str, key: str, owner: str) -> None:
+    async def release(self, country: str, key: str, owner: str) -> None:
         await self.claims.release(name_claim_key(country, key), owner)
+
+
+class PartnerQueries:
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
 
     async def list(
         self,
@@ -76,15 +68,9 @@ class PartnerStore:
         name_prefix: str | None = None,
         sort_by_name: bool = False,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        query: dict[str, Any] = {}
-        for field, value in (("kind", kind), ("country", country), ("status", status), ("tier", tier)):
-            if value is not None:
-                query[field] = value
+        query = equal_to(kind=kind, country=country, status=status, tier=tier)
         if name_prefix:
             # The start of any word of the name: "zurich" finds "Universität Zürich".
             query["name_key"] = {"$regex": "(^| )" + re.escape(name_key(name_prefix))}
         sort = [("name_key", ASCENDING)] if sort_by_name else None
-        return await paginate(self.collection, query, page, sort=sort)
-
-    async def get(self, partner_id: str) -> Snapshot:
-        return await self.repository.get(partner_id)
+        return await paginate(self.documents, query, page, sort=sort)

@@ -9,31 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
-
 from opp_shared.consumer import EventRouter
+from opp_shared.documents import ASCENDING
 from opp_shared.envelope import CloudEvent
-from opp_shared.views import VersionedView
+from opp_shared.ports import ViewStore
 from partners.domain.portfolio import SECTIONS, item_of
 
 COLLECTION = "portfolio_items"
+INDEXES = ("partner_ids",)
 
 
-class PortfolioStore:
-    def __init__(self, db: AsyncDatabase) -> None:
-        self.view = VersionedView(db[COLLECTION])
+class PortfolioFeed:
+    def __init__(self, view: ViewStore) -> None:
+        self.view = view
 
-    @property
-    def collection(self):
-        return self.view.collection
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("partner_ids", ASCENDING)])
-
-    def route(self, router: EventRouter) -> None:
+    def router(self) -> EventRouter:
+        router = EventRouter()
         for topic in SECTIONS:
             router.on(f"{topic}.*", self.apply)
+        return router
 
     async def apply(self, event: CloudEvent) -> None:
         item = item_of(event.topic, event.state)
@@ -46,10 +40,14 @@ class PortfolioStore:
         )
 
     async def of_partners(self, partner_ids: list[str], limit: int = 5000) -> dict[str, list[dict[str, Any]]]:
-        documents = await self.collection.find({"partner_ids": {"$in": partner_ids}}).sort("_id", ASCENDING).limit(limit).to_list(None)
+        documents = await self.view.documents.find({"partner_ids": {"$in": partner_ids}}, sort=[("_id", ASCENDING)], limit=limit)
         sections: dict[str, list[dict[str, Any]]] = {section: [] for section in SECTIONS.values()}
         for document in documents:
             sections.setdefault(document["section"], []).append(
-                {**document["summary"], "partner_ids": document["partner_ids"], "as_of": {"sequence": document["_sequence"], "event_type": document["_event_type"]}}
+                {
+                    **document["summary"],
+                    "partner_ids": document["partner_ids"],
+                    "as_of": {"sequence": document["_sequence"], "event_type": document["_event_type"]},
+                }
             )
         return sections
