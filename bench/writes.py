@@ -18,10 +18,12 @@ from common import (
 )
 from pymongo import AsyncMongoClient
 
-from opp_shared.aggregate import Change, Snapshot
+from opp_shared.aggregate import Change
+from opp_shared.claims import CLAIMS, Claims
 from opp_shared.errors import RuleViolation
 from opp_shared.eventstore import EventMeta, EventStore
 from opp_shared.repository import Repository
+from opp_shared.testing.sample import PARTNER_SAMPLE, Sample
 
 META = EventMeta(actor="bench", correlation_id="bench-correlation", causation_id="bench-request")
 CHUNKS = 10  # the N operations of a round are timed in this many slices, to see a cost that grows with size
@@ -187,11 +189,9 @@ async def append_breakdown(url: str, ns: str, *, n: int, template: dict[str, Any
 
 
 def _decider(counter: list[int], writer: int):
-    def decide(current: Snapshot) -> Change:
+    def decide(current: Sample) -> Change:
         counter[0] += 1
-        state = current.domain_state()
-        state["counter"] = int(state.get("counter", 0)) + 1
-        return Change(f"{AGGREGATE}.updated", state, {"writer": writer})
+        return Change(f"{AGGREGATE}.updated", current.evolve(counter=int(getattr(current, "counter", 0)) + 1).state(), {"writer": writer})
 
     return decide
 
@@ -201,7 +201,7 @@ async def contention_round(
 ) -> dict[str, Any]:
     name = f"{ns}_{'hot' if hot else 'spread'}_r{r}"
     store = await new_store(client, name)
-    repository = Repository(store, AGGREGATE, noun="partner")  # the library's default attempts
+    repository = Repository(store, PARTNER_SAMPLE, Claims(client[name][CLAIMS]))  # the library's default attempts
     ids = ["ptn_hot"] if hot else [f"ptn_spread_{w}" for w in range(writers)]
     for i, aggregate_id in enumerate(ids):
         await repository.create(aggregate_id, Change(f"{AGGREGATE}.registered", partner_state(i)), META)

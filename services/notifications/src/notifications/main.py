@@ -7,13 +7,14 @@ from fastapi import FastAPI
 from opp_shared.catalogue import all_topics
 from opp_shared.clock import Clock
 from opp_shared.consumer import EventRouter
-from opp_shared.envelope import CloudEvent
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
 from notifications.api.notifications import notifications_router
-from notifications.domain.rules import notices_for
 from notifications.settings import NotificationsSettings
 from notifications.store.inbox import Inbox
+
+# Every other service's topics: notifications reacts to all of it.
+WATCHED_TOPICS = [t for t in all_topics() if not t.startswith("notifications.")]
 
 
 def create_app(settings: NotificationsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -21,13 +22,9 @@ def create_app(settings: NotificationsSettings | None = None, *, clock: Clock | 
     runtime = ServiceRuntime(settings, clock=clock)
     inbox = Inbox(runtime.db)
     runtime.add_index_setup(inbox.ensure_indexes)
-
-    async def notify(event: CloudEvent) -> None:
-        await inbox.deliver(event, notices_for(event))
-
     router = EventRouter()
-    router.on("*", notify)
-    runtime.add_consumer("inbox", [t for t in all_topics() if not t.startswith("notifications.")], router)
+    router.on("*", inbox.notify)
+    runtime.add_consumer("inbox", WATCHED_TOPICS, router)
     return create_service_app(
         runtime,
         title="Overseas Partnerships Platform: notifications",

@@ -12,7 +12,7 @@ from opp_shared.documents import MongoDocuments
 from opp_shared.envelope import CloudEvent
 from opp_shared.mongo import insert_once
 from opp_shared.pagination import PageParams, paginate
-from notifications.domain.rules import Notice
+from notifications.domain.rules import Notice, notices_for
 
 COLLECTION = "inbox"
 
@@ -27,6 +27,10 @@ class Inbox:
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("recipient", ASCENDING), ("created_at", DESCENDING)])
+
+    async def notify(self, event: CloudEvent) -> None:
+        """A consumer's handler: the notices the rules make of an event, each once."""
+        await self.deliver(event, notices_for(event))
 
     async def deliver(self, event: CloudEvent, notices: list[Notice]) -> int:
         """Add each notice once; answer how many were new."""
