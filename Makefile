@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make up` and `make test` (see README.md).
-# Everything is installed by deploy/local/stack.py into .cache/ (ignored), so
-# nothing depends on what was installed by hand.
+# Everything is installed by deploy/local/stack.py (the opp_devstack package)
+# into .cache/ (ignored), so nothing depends on what was installed by hand. The
+# services come from services/manifest.toml.
 
 PYTHON ?= python3
 STACK := $(PYTHON) deploy/local/stack.py
@@ -10,7 +11,7 @@ SUB ?=
 
 .PHONY: up down status test test-unit token seed bench install lock asyncapi
 
-up:  ## install everything, start Kafka, FerretDB and the four services, wait until ready
+up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
 
 down:  ## stop the services and the servers (data is kept in .data/)
@@ -37,7 +38,7 @@ seed:  ## load the sample data set through the running API (after make up)
 
 bench:  ## benchmarks against a stack of their own: print figures and write plots to bench/out/
 	$(STACK) install all
-	.cache/tools/bin/uv sync --frozen --group bench --quiet
+	.cache/tools/bin/uv sync --frozen --all-packages --group bench --quiet
 	$(VENV)/python bench/run.py
 
 lock:  ## re-resolve uv.lock after changing a pyproject.toml
