@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make up` and `make test` (see README.md).
 # Everything is installed by deploy/local/stack.py (the opp_devstack package)
 # into .cache/ (ignored), so nothing depends on what was installed by hand. The
-# services come from services/manifest.toml.
+# services come from services/manifest.toml: no target here names one.
 
 PYTHON ?= python3
 STACK := $(PYTHON) deploy/local/stack.py
@@ -45,4 +45,4 @@ lock:  ## re-resolve uv.lock after changing a pyproject.toml
 	.cache/tools/bin/uv lock
 
 asyncapi:  ## regenerate each service's committed event contract (services/*/asyncapi.json)
-	$(VENV)/python -m opp_shared.asyncapi partners funding techtransfer notifications
+	$(VENV)/python -m opp_devstack.contracts
