@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import tomllib
 from pathlib import Path
 
@@ -37,6 +38,11 @@ class Service:
     @property
     def folder(self) -> Path:
         return REPO_ROOT / "services" / self.name
+
+    def settings_class(self) -> type:
+        """The settings class itself (imports the service: only with the project's .venv)."""
+        module, _, name = self.settings.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 @functools.cache
