@@ -9,7 +9,7 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit token seed bench install lock asyncapi
+.PHONY: up down status test test-unit token seed bench install lock asyncapi gateway
 
 up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
@@ -46,3 +46,6 @@ lock:  ## re-resolve uv.lock after changing a pyproject.toml
 
 asyncapi:  ## regenerate each service's committed event contract (services/*/asyncapi.json)
 	$(VENV)/python -m opp_devstack.contracts
+
+gateway:  ## rewrite the gateway's routes in deploy/gateway/nginx.conf from services/manifest.toml
+	$(STACK) gateway
