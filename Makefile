@@ -9,7 +9,7 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit token seed bench install lock asyncapi gateway
+.PHONY: up down status test test-unit token seed bench install lock asyncapi generate
 
 up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
@@ -45,7 +45,8 @@ lock:  ## re-resolve uv.lock after changing a pyproject.toml
 	.cache/tools/bin/uv lock
 
 asyncapi:  ## regenerate each service's committed event contract (services/*/asyncapi.json)
+	$(STACK) install python
 	$(VENV)/python -m opp_devstack.contracts
 
-gateway:  ## rewrite the gateway's routes in deploy/gateway/nginx.conf from services/manifest.toml
-	$(STACK) gateway
+generate: asyncapi  ## rewrite everything generated: the contracts, and nginx.conf's and compose's service blocks
+	$(STACK) generate

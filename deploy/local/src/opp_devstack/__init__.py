@@ -13,7 +13,7 @@ into .venv, where opp_shared.testing imports it. The modules:
     processes  pid files, locks, signals
     servers    start, stop and status of each part; up and down
     cli        the command line (stack.py --help)
-    gateway    the gateway's routes in deploy/gateway/nginx.conf, from the manifest
+    generate   the service blocks of nginx.conf and docker-compose.yml, from the manifest
     contracts  the committed AsyncAPI documents (needs the .venv: it imports the services)
 
 From Python (e.g. a pytest fixture)::

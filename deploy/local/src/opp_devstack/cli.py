@@ -8,7 +8,7 @@ Usage (from anywhere; stdlib only, so it runs before any virtualenv exists)::
     python3 deploy/local/stack.py start   [WHICH] [options]
     python3 deploy/local/stack.py stop    [WHICH] [options]
     python3 deploy/local/stack.py status  [options]
-    python3 deploy/local/stack.py gateway             # write the gateway's routes from the manifest
+    python3 deploy/local/stack.py generate            # write nginx.conf's and compose's service blocks
 
 WHICH is `servers` (Kafka and FerretDB, the default), `services` (every service
 of services/manifest.toml, run from the project's virtualenv), `all`, or one
@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from opp_devstack import gateway, manifest
+from opp_devstack import generate, manifest
 from opp_devstack.common import StackError, say
 from opp_devstack.config import StackConfig
 from opp_devstack.install import INSTALLERS, install
@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("up", parents=[options], help="install, start servers and services, wait until ready")
     commands.add_parser("down", parents=[options], help="stop services and servers, keep data")
     commands.add_parser("status", parents=[options], help="one line per server and service")
-    commands.add_parser("gateway", help=f"write the gateway's routes into {gateway.NGINX_CONF.name} from the manifest")
+    commands.add_parser("generate", help="write the service blocks of nginx.conf and docker-compose.yml from the manifest")
     return parser
 
 
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             install(args.which)
             say(f"==> installed ({args.which}) in {time.monotonic() - started:.1f} s")
             return 0
-        if args.command == "gateway":
-            gateway.write()
+        if args.command == "generate":
+            generate.write()
             return 0
         cfg = StackConfig.from_env(
             data_dir=args.data_dir, kafka_port=args.kafka_port, kafka_controller_port=args.kafka_controller_port,
