@@ -35,10 +35,10 @@ def test_every_service_of_the_manifest_gets_its_port(no_stack_env):
 
 def test_a_service_port_moves_with_its_variable_and_an_argument_wins(no_stack_env):
     first, second, *_ = PORTS
-    no_stack_env.setenv(f"OPP_STACK_{first.upper()}_PORT", "18001")
-    no_stack_env.setenv(f"OPP_STACK_{second.upper()}_PORT", "18002")
-    cfg = StackConfig.from_env(service_ports={second: 28002}, kafka_port=None)
-    assert cfg.service_ports == {**PORTS, first: 18001, second: 28002}
+    no_stack_env.setenv(f"OPP_STACK_{first.upper()}_PORT", "19101")
+    no_stack_env.setenv(f"OPP_STACK_{second.upper()}_PORT", "19102")
+    cfg = StackConfig.from_env(service_ports={second: 29102}, kafka_port=None)
+    assert cfg.service_ports == {**PORTS, first: 19101, second: 29102}
     assert cfg.kafka_port == 9092, "None means: not given"
 
 
