@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make up` and `make test` (see README.md).
-# Everything is installed by deploy/local/stack.py into .cache/ (ignored), so
-# nothing depends on what was installed by hand.
+# Everything is installed by deploy/local/stack.py (the opp_devstack package)
+# into .cache/ (ignored), so nothing depends on what was installed by hand. The
+# services come from services/manifest.toml: no target here names one.
 
 PYTHON ?= python3
 STACK := $(PYTHON) deploy/local/stack.py
@@ -8,9 +9,9 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit token seed bench install lock asyncapi
+.PHONY: up down status test test-unit token seed bench install lock asyncapi generate
 
-up:  ## install everything, start Kafka, FerretDB and the four services, wait until ready
+up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
 
 down:  ## stop the services and the servers (data is kept in .data/)
@@ -37,11 +38,15 @@ seed:  ## load the sample data set through the running API (after make up)
 
 bench:  ## benchmarks against a stack of their own: print figures and write plots to bench/out/
 	$(STACK) install all
-	.cache/tools/bin/uv sync --frozen --group bench --quiet
+	.cache/tools/bin/uv sync --frozen --all-packages --group bench --quiet
 	$(VENV)/python bench/run.py
 
 lock:  ## re-resolve uv.lock after changing a pyproject.toml
 	.cache/tools/bin/uv lock
 
 asyncapi:  ## regenerate each service's committed event contract (services/*/asyncapi.json)
-	$(VENV)/python -m opp_shared.asyncapi partners funding techtransfer notifications
+	$(STACK) install python
+	$(VENV)/python -m opp_devstack.contracts
+
+generate: asyncapi  ## rewrite everything generated: the contracts, and nginx.conf's and compose's service blocks
+	$(STACK) generate

@@ -1,9 +1,10 @@
-"""The container deployment checked against the code, without Docker.
+"""The container deployment checked against the manifest and the code, without Docker.
 
-docker-compose.yml, the services' Dockerfiles, .dockerignore and the gateway's
-nginx.conf repeat facts that live in the code (settings fields, ports, module
-names, API paths). Nothing here can run the containers, so these tests make
-sure the repetitions agree; they read files and build the apps, nothing more.
+docker-compose.yml, deploy/Dockerfile, .dockerignore and the gateway's nginx.conf
+repeat facts that live in services/manifest.toml (services, ports, databases,
+route prefixes) and in the code (settings fields, module names, API paths).
+Nothing here can run the containers, so these tests make sure the repetitions
+agree; they read files and build the apps, nothing more.
 """
 
 from __future__ import annotations
@@ -12,33 +13,27 @@ import importlib
 import importlib.util
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from opp_devstack import generate
+from opp_devstack.manifest import CONTAINER_PORT, services, under
 from opp_shared.catalogue import all_topics
 from opp_shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "gateway" / "nginx.conf"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 
-# service -> its settings class (module, class name); the package is the service's name.
-SERVICES = {
-    "partners": "PartnersSettings",
-    "funding": "FundingSettings",
-    "techtransfer": "TechtransferSettings",
-    "notifications": "NotificationsSettings",
-}
+SERVICES = services()
 INFRASTRUCTURE = ("mongo", "kafka", "topics", "gateway", "mailpit")
 # Paths every service has that the gateway deliberately does not expose.
 # Per-service documents the gateway serves under /<service>/... rather than by path alone.
 NOT_ROUTED = re.compile(r"^/(health/|metrics$|asyncapi\.json$)")
-
-
-def settings_class(service: str) -> type[ServiceSettings]:
-    return getattr(importlib.import_module(f"{service}.settings"), SERVICES[service])
 
 
 def env_names(settings: type[BaseSettings]) -> set[str]:
@@ -49,10 +44,6 @@ def env_names(settings: type[BaseSettings]) -> set[str]:
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-
-def dockerfile(service: str) -> str:
-    return (ROOT / "services" / service / "Dockerfile").read_text()
 
 
 def final_stage(text: str) -> str:
@@ -100,23 +91,30 @@ def route(path: str) -> tuple[str, str | None]:
     return max(prefixes, key=lambda p: len(p[0]))
 
 
+@pytest.mark.parametrize("path", generate.GENERATED, ids=lambda path: path.name)
+def test_the_blocks_generated_from_the_manifest_are_current(path):
+    assert generate.render(path) == path.read_text(), f"run `make generate` and commit {path.relative_to(ROOT)}"
+
+
 # -- docker-compose.yml ----------------------------------------------------
 
 
-def test_every_part_is_defined(compose):
-    services = compose["services"]
-    for name in INFRASTRUCTURE:
-        assert name in services, name
+def build_of(name: str) -> dict:
+    """How compose must build a service's image: the one Dockerfile, the service as its argument."""
+    return {"context": ".", "dockerfile": "deploy/Dockerfile", "args": {"SERVICE": name}}
+
+
+def test_every_service_of_the_manifest_and_nothing_else_is_defined(compose):
+    assert set(compose["services"]) == {*INFRASTRUCTURE, *SERVICES}
     for name in SERVICES:
-        assert services[name]["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
-        assert (ROOT / services[name]["build"]["dockerfile"]).is_file()
+        assert compose["services"][name]["build"] == build_of(name)
 
 
 def test_images_are_the_real_servers(compose):
-    services = compose["services"]
-    assert re.fullmatch(r"mongo:8(\.\d+)*", services["mongo"]["image"])
-    assert re.fullmatch(r"apache/kafka:4(\.\d+)*", services["kafka"]["image"])
-    assert services["gateway"]["image"].startswith("nginx:")
+    defined = compose["services"]
+    assert re.fullmatch(r"mongo:8(\.\d+)*", defined["mongo"]["image"])
+    assert re.fullmatch(r"apache/kafka:4(\.\d+)*", defined["kafka"]["image"])
+    assert defined["gateway"]["image"].startswith("nginx:")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -124,9 +122,9 @@ def test_every_variable_passed_is_a_setting(compose, service):
     env = compose["services"][service]["environment"]
     opp = {name for name in env if name.startswith("OPP_")}
     assert opp, "the service gets no OPP_* settings"
-    unknown = opp - env_names(settings_class(service))
+    unknown = opp - env_names(SERVICES[service].settings_class())
     assert not unknown, f"{service} has no settings for {sorted(unknown)}"
-    assert env["OPP_MONGO_DATABASE"] == service, "each service owns its database"
+    assert env["OPP_MONGO_DATABASE"] == SERVICES[service].database, "each service owns its database"
 
 
 def test_the_topics_job_gets_only_settings_and_runs_the_topics_module(compose):
@@ -135,7 +133,7 @@ def test_the_topics_job_gets_only_settings_and_runs_the_topics_module(compose):
     assert not unknown, sorted(unknown)
     assert topics["command"][:2] == ["python", "-m"]
     assert importlib.util.find_spec(topics["command"][2]) is not None
-    assert topics["build"]["dockerfile"] == "services/partners/Dockerfile"
+    assert topics["build"] in [build_of(name) for name in SERVICES], "one of the services' images, not one more"
     assert topics["restart"] == "no"
     assert topics["depends_on"] == {"kafka": {"condition": "service_healthy"}}
 
@@ -150,17 +148,17 @@ def test_compose_values_are_valid_settings(compose, monkeypatch):
         with monkeypatch.context() as patch:
             for name, value in compose["services"][service]["environment"].items():
                 patch.setenv(name, interpolate(value))
-            settings = settings_class(service)()
-            assert settings.database_name == service
+            settings = SERVICES[service].settings_class()()
+            assert settings.database_name == SERVICES[service].database
             assert settings.kafka_bootstrap_servers == "kafka:9092"
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_ports_and_health_checks_agree_with_the_settings(compose, service):
-    port = settings_class(service).model_fields["http_port"].default
+def test_ports_and_health_checks_follow_the_manifest(compose, service):
     definition = compose["services"][service]
-    assert definition["ports"] == [f"127.0.0.1:{port}:{port}"], "published on loopback only, at the service's port"
-    assert url_in(definition["healthcheck"]["test"]) == (port, "/health/ready")
+    assert definition["ports"] == [f"127.0.0.1:{SERVICES[service].port}:{CONTAINER_PORT}"], (
+        "published on loopback only, at the manifest's port")
+    assert url_in(definition["healthcheck"]["test"]) == (CONTAINER_PORT, "/health/ready")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -188,33 +186,46 @@ def test_server_data_lives_in_named_volumes(compose):
     assert {"mongo-data", "kafka-data"} <= set(compose["volumes"])
 
 
-# -- the Dockerfiles ---------------------------------------------------------
+# -- the Dockerfile ----------------------------------------------------------
+
+
+def test_one_dockerfile_for_every_service():
+    assert DOCKERFILE.is_file()
+    assert not list((ROOT / "services").glob("*/Dockerfile")), "services build from deploy/Dockerfile"
+
+
+def test_the_image_installs_and_runs_the_service_named_by_its_build_argument():
+    text = DOCKERFILE.read_text()
+    build, runtime = re.split(r"^FROM\s", text, flags=re.M)[1:]
+    assert re.search(r"^ARG SERVICE$", build, flags=re.M) and re.search(r"^ARG SERVICE$", runtime, flags=re.M)
+    assert re.search(r'uv sync .*--no-editable.* --package "opp-\$\{SERVICE\}"', instruction(build, "RUN")), (
+        "installs this service's package")
+    assert 'ln -s "opp-${SERVICE}" /app/.venv/bin/opp-service' in instruction(build, "RUN")
+    # Exec form: python is PID 1 and gets SIGTERM itself.
+    assert json.loads(instruction(runtime, "CMD")) == ["opp-service"]
+    assert instruction(runtime, "STOPSIGNAL") == "SIGTERM"
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_agrees_with_the_service(service):
-    text = dockerfile(service)
-    runtime = final_stage(text)
-    port = settings_class(service).model_fields["http_port"].default
-    assert instruction(runtime, "EXPOSE") == str(port)
-    assert url_in(instruction(runtime, "HEALTHCHECK")) == (port, "/health/live")
-    cmd = json.loads(instruction(runtime, "CMD"))
-    assert cmd == ["python", "-m", service]
+def test_every_service_has_the_entry_point_the_image_runs(service):
+    project = tomllib.loads((SERVICES[service].folder / "pyproject.toml").read_text())["project"]
+    assert project["name"] == SERVICES[service].distribution
+    assert project["scripts"][f"opp-{service}"] == f"{service}.__main__:main"
     assert importlib.util.find_spec(f"{service}.__main__") is not None
-    assert re.search(rf"uv sync .*--no-editable.* --package opp-{service}\b", text), "installs this service's package"
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_environment_is_settings_and_listens_outside(service):
-    env = dict(re.findall(r"(\w+)=(\S+)", instruction(final_stage(dockerfile(service)), "ENV")))
-    assert env["OPP_HTTP_HOST"] == "0.0.0.0"
-    unknown = {n for n in env if n.startswith("OPP_")} - env_names(settings_class(service))
+def test_every_service_listens_on_the_container_port_inside():
+    runtime = final_stage(DOCKERFILE.read_text())
+    env = dict(re.findall(r"(\w+)=(\S+)", instruction(runtime, "ENV")))
+    assert env["OPP_HTTP_HOST"] == "0.0.0.0", "reachable from outside the container"
+    assert env["OPP_HTTP_PORT"] == instruction(runtime, "EXPOSE") == str(CONTAINER_PORT)
+    assert url_in(instruction(runtime, "HEALTHCHECK")) == (CONTAINER_PORT, "/health/live")
+    unknown = {n for n in env if n.startswith("OPP_")} - env_names(ServiceSettings)
     assert not unknown, sorted(unknown)
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_runs_as_a_non_root_user(service):
-    user = instruction(final_stage(dockerfile(service)), "USER")
+def test_the_image_runs_as_a_non_root_user():
+    user = instruction(final_stage(DOCKERFILE.read_text()), "USER")
     name = user.split(":")[0]
     assert name not in ("root", "0")
     assert name == "10001", "a fixed numeric uid, checkable without /etc/passwd"
@@ -228,26 +239,29 @@ def test_dockerignore_keeps_local_state_out():
 # -- the gateway -------------------------------------------------------------
 
 
-def test_every_api_path_reaches_its_own_service_and_no_other():
-    owners: dict[str, str] = {}
-    for service in SERVICES:
-        app = importlib.import_module(f"{service}.main").create_app()
-        port = settings_class(service).model_fields["http_port"].default
-        for path in app.openapi()["paths"]:
+
+
+def test_one_location_per_route_of_the_manifest_to_its_service():
+    assert not [m for m, *_ in nginx_locations() if m and m != "="], "regex locations would defeat route()"
+    proxied = sorted((prefix, host, port) for modifier, prefix, host, port, _ in nginx_locations()
+                     if host and not modifier)
+    assert proxied == sorted((prefix, name, CONTAINER_PORT) for name, service in SERVICES.items()
+                             for prefix in service.routes)
+
+
+def test_every_api_path_falls_under_its_own_service_s_routes():
+    """Services that have not built their routes yet have no paths; at least one has."""
+    paths = 0
+    for name, service in SERVICES.items():
+        for path in importlib.import_module(f"{name}.main").create_app().openapi()["paths"]:
             if NOT_ROUTED.match(path):
                 continue
+            paths += 1
+            assert any(under(path, prefix) for prefix in service.routes), (
+                f"{path} of {name} is under none of its routes in services/manifest.toml")
             location, host = route(path)
-            assert host == service, f"{path} of {service} goes to {host} (location {location})"
-            owners[path] = service
-            others = [
-                (prefix, h) for modifier, prefix, h, _, _ in nginx_locations()
-                if not modifier and h not in (None, service) and path.startswith(prefix)
-            ]
-            assert not others, f"{path} of {service} is also matched by {others}"
-        for _, prefix, host, upstream_port, _ in nginx_locations():
-            if host == service:
-                assert upstream_port == port, f"{prefix} goes to {service}:{upstream_port}, not :{port}"
-    assert owners, "no API path at all: the apps did not build their routes"
+            assert host == name, f"{path} of {name} goes to {host} (location {location})"
+    assert paths, "no API path at all: the apps did not build their routes"
 
 
 def test_every_aggregate_of_the_catalogue_is_routed_to_its_owner():
@@ -261,14 +275,13 @@ def test_every_aggregate_of_the_catalogue_is_routed_to_its_owner():
     for topic in all_topics():
         owner, aggregate = topic.split(".", 1)
         path = f"/api/v1/{plural(aggregate)}"
-        location, host = route(path)
-        assert (location, host) == (path, owner), f"{path} goes to {host} via {location}, not to {owner}"
+        assert path in SERVICES[owner].routes, f"{path} is not a route of {owner} in services/manifest.toml"
+        assert route(path) == (path, owner)
 
 
-def test_no_two_services_share_a_prefix():
-    proxied = [(prefix, host) for modifier, prefix, host, _, _ in nginx_locations() if host and modifier != "="]
-    assert all(host in SERVICES for _, host in proxied)
-    assert not [m for m, *_ in nginx_locations() if m and m != "="], "regex locations would defeat route()"
+def test_no_prefix_of_one_service_covers_another_s():
+    # nginx matches prefixes as strings, not path segments: /api/v1/call would take /api/v1/calls.
+    proxied = [(prefix, host) for modifier, prefix, host, _, _ in nginx_locations() if host and not modifier]
     for prefix, host in proxied:
         for other, other_host in proxied:
             if host != other_host:

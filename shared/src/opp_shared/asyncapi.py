@@ -4,8 +4,9 @@ Each service describes what it publishes: one channel per topic, one message
 per event type, whose payload is the CloudEvent envelope with `data.state`
 being the aggregate's JSON Schema (from the same pydantic model the API
 answers with). Each service serves its document at `/asyncapi.json`; a copy
-is committed beside the service (`asyncapi.json`), and a test fails the build
-when the code's document would break a subscriber of the committed one.
+is committed beside the service (`asyncapi.json`, written by the development
+command `python -m opp_devstack.contracts`), and a test fails the build when
+the code's document would break a subscriber of the committed one.
 
 What breaks a subscriber (`breaking_changes`): a channel or message that
 disappears; a property that disappears or stops being required; a property
@@ -17,7 +18,6 @@ what they do not know.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -156,24 +156,3 @@ def _compare(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
         problems += _compare(old["items"], new["items"], f"{where}[]")
     return problems
 
-
-def write(path: Path, doc: dict[str, Any]) -> None:
-    path.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
-
-def main() -> int:
-    """`python -m opp_shared.asyncapi partners funding ...`: write each service's committed document."""
-    import importlib
-    import sys
-
-    root = Path(__file__).resolve().parents[3]
-    for service in sys.argv[1:]:
-        app = importlib.import_module(f"{service}.main").create_app()
-        target = root / "services" / service / "asyncapi.json"
-        write(target, app.state.runtime.asyncapi())
-        print(f"wrote {target.relative_to(root)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

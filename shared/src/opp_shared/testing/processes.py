@@ -11,11 +11,12 @@ from pathlib import Path
 
 import httpx
 
-from opp_shared.testing.servers import load_stack_module
-
 
 def free_port() -> int:
-    return load_stack_module().free_ports(1)[0]
+    # Imported here, as in servers.local_stack: opp_shared must import without the development package.
+    from opp_devstack import free_ports
+
+    return free_ports(1)[0]
 
 
 class ServiceProcess:

@@ -4,25 +4,19 @@
    (the compose stack, a CI service);
 2. a Docker engine: testcontainers' MongoDB (`mongo:8.0`) and Kafka modules;
 3. otherwise (these machines): the project's local stack, FerretDB and Kafka
-   started by `deploy/local/stack.py` on free ports in a temporary folder, and
-   stopped at the end of the session.
+   started by the development package `opp_devstack` (deploy/local) on free ports
+   in a temporary folder, and stopped at the end of the session.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[4]
-STACK_SCRIPT = REPO_ROOT / "deploy" / "local" / "stack.py"
 
 
 @dataclass(frozen=True)
@@ -30,15 +24,6 @@ class Servers:
     mongo_url: str
     kafka_bootstrap: str
     kind: str  # "external", "testcontainers" or "local"
-
-
-@functools.cache
-def load_stack_module():
-    spec = importlib.util.spec_from_file_location("opp_local_stack", STACK_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["opp_local_stack"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _docker_engine_available() -> bool:
@@ -52,7 +37,10 @@ def _docker_engine_available() -> bool:
 
 @contextmanager
 def local_stack(data_dir: Path) -> Iterator[Servers]:
-    stack = load_stack_module()
+    # Imported here: the development package is in the workspace's .venv, not in a
+    # service's image, and opp_shared must import without it.
+    import opp_devstack as stack
+
     ports = stack.free_ports(4)
     config = stack.StackConfig(
         data_dir=data_dir,

@@ -1,0 +1,93 @@
+"""The parts of nginx.conf and docker-compose.yml that name each service, written from the manifest.
+
+Both files are hand-written but for one block between two marker comments,
+which repeats services/manifest.toml line for line: in deploy/gateway/nginx.conf
+a `location` per route prefix of each service and per document it serves; in
+docker-compose.yml each service's definition and the gateway's wait for them.
+`make generate` (`stack.py generate`) writes those blocks, so that a new service
+needs no line in either file; tests/test_compose.py fails when one is not current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from opp_devstack import manifest
+from opp_devstack.common import REPO_ROOT, StackError, say
+
+NGINX_CONF = REPO_ROOT / "deploy" / "gateway" / "nginx.conf"
+COMPOSE = REPO_ROOT / "docker-compose.yml"
+BEGIN = "# ---- generated from services/manifest.toml by `make generate`: edit the manifest, not the lines below ----"
+END = "# ---- end of the generated lines ----"
+
+
+def nginx_lines() -> list[str]:
+    """Per service: a prefix location for each of its routes, then its three documents."""
+    lines: list[str] = []
+    for name, service in manifest.services().items():
+        upstream = f"http://{name}:{manifest.CONTAINER_PORT}"
+        lines += [f"# {name}"]
+        lines += [f"location {prefix} {{ proxy_pass {upstream}$request_uri; }}" for prefix in service.routes]
+        lines += [
+            f"location = /{name}/openapi.json {{ proxy_pass {upstream}/openapi.json$is_args$args; }}",
+            f"location = /{name}/asyncapi.json {{ proxy_pass {upstream}/asyncapi.json; }}",
+            f"location = /{name}/docs {{ proxy_pass {upstream}/docs$is_args$args; "
+            f"sub_filter \"'/openapi.json'\" \"'/{name}/openapi.json'\"; }}",
+            "",
+        ]
+    return lines[:-1]
+
+
+def compose_lines() -> list[str]:
+    """Each service (what they share is in x-service and x-service-env), then the gateway (x-gateway)."""
+    lines: list[str] = []
+    for name, service in manifest.services().items():
+        lines += [
+            f"{name}:",
+            "  <<: *service",
+            "  build:",
+            "    context: .",
+            "    dockerfile: deploy/Dockerfile",
+            "    args:",
+            f"      SERVICE: {name}",
+            "  environment:",
+            "    <<: *service-env",
+            f"    OPP_MONGO_DATABASE: {service.database}",
+            "  ports:",
+            f'    - "127.0.0.1:{service.port}:{manifest.CONTAINER_PORT}"',
+            "",
+        ]
+    lines += ["gateway:", "  <<: *gateway", "  depends_on:"]
+    for name in manifest.services():
+        lines += [f"    {name}:", "      condition: service_healthy"]
+    return lines
+
+
+GENERATED: dict[Path, Callable[[], list[str]]] = {NGINX_CONF: nginx_lines, COMPOSE: compose_lines}
+
+
+def render(path: Path) -> str:
+    """The file at `path` with the lines between its markers written anew."""
+    lines = path.read_text().splitlines()
+    marks = [i for i, line in enumerate(lines) if line.strip() in (BEGIN, END)]
+    if len(marks) != 2 or lines[marks[0]].strip() != BEGIN:
+        raise StackError(f"{path} needs the two marker lines, once each and in order:\n{BEGIN}\n{END}")
+    begin, end = marks
+    indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+    block = [indent + line if line else line for line in GENERATED[path]()]
+    return "\n".join([*lines[: begin + 1], *block, *lines[end:]]) + "\n"
+
+
+def write() -> None:
+    for path in GENERATED:
+        text = render(path)
+        if text == path.read_text():
+            say(f"{path.relative_to(REPO_ROOT)} is current")
+        else:
+            path.write_text(text)
+            say(f"wrote {path.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    write()

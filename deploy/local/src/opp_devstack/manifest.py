@@ -1,0 +1,91 @@
+"""The service manifest (`services/manifest.toml`): the one place that names every service.
+
+The local stack, the generated gateway routes, the event contracts and the
+compose and gateway checks all take the list of services from here, so adding
+a service is its folder plus one entry in the manifest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import tomllib
+from pathlib import Path
+
+from opp_devstack.common import REPO_ROOT, StackError
+
+MANIFEST = REPO_ROOT / "services" / "manifest.toml"
+# Inside a container every service listens on this port (deploy/Dockerfile); the
+# manifest's port is where the host reaches it (make up, compose's published port).
+CONTAINER_PORT = 8000
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    """One entry of the manifest; the Python package is `name`, the distribution `opp-<name>`."""
+
+    name: str
+    port: int  # on the host (make up, compose's published port); 8000 inside a container
+    database: str
+    settings: str  # "module:Class"
+    routes: tuple[str, ...]  # path prefixes of its HTTP API
+
+    @property
+    def distribution(self) -> str:
+        return f"opp-{self.name}"
+
+    @property
+    def folder(self) -> Path:
+        return REPO_ROOT / "services" / self.name
+
+    def settings_class(self) -> type:
+        """The settings class itself (imports the service: only with the project's .venv)."""
+        module, _, name = self.settings.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def services(path: Path = MANIFEST) -> dict[str, Service]:
+    """Every service of the manifest by name, in the manifest's order (the order they start in)."""
+    try:
+        entries = tomllib.loads(path.read_text())["services"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as e:
+        raise StackError(f"cannot read the services from {path}: {e}") from None
+    found = {name: _service(name, entry, path) for name, entry in entries.items()}
+    _check_unique(found, path)
+    return found
+
+
+def _service(name: str, entry: dict[str, object], path: Path) -> Service:
+    if not name.isidentifier():
+        raise StackError(f"{path}: [services.{name}]: a service's name must be its Python package's")
+    expected = {"port": int, "database": str, "settings": str, "routes": list}
+    wrong = [key for key, kind in expected.items() if not isinstance(entry.get(key), kind)]
+    wrong += sorted(set(entry) - set(expected))
+    if wrong:
+        raise StackError(f"{path}: [services.{name}] needs exactly port (a number), database, settings "
+                         f"(strings) and routes (a list); look at {', '.join(wrong)}")
+    routes = tuple(str(r) for r in entry["routes"])  # type: ignore[union-attr]
+    if not all(r.startswith("/") and not r.endswith("/") for r in routes):
+        raise StackError(f"{path}: the routes of {name} must be paths without a trailing slash: {routes}")
+    return Service(name, int(entry["port"]), str(entry["database"]), str(entry["settings"]), routes)  # type: ignore[call-overload]
+
+
+def _check_unique(found: dict[str, Service], path: Path) -> None:
+    # The gateway routes by path prefix alone and each service owns its database:
+    # neither may be shared, and no prefix may cover another service's.
+    for kind, values in (("port", [s.port for s in found.values()]),
+                         ("database", [s.database for s in found.values()])):
+        if len(set(values)) != len(values):
+            raise StackError(f"{path}: two services have the same {kind}: {values}")
+    owners = [(route, s.name) for s in found.values() for route in s.routes]
+    for route, owner in owners:
+        for other, other_owner in owners:
+            if (route, owner) != (other, other_owner) and under(other, route):
+                raise StackError(f"{path}: route {other} ({other_owner}) falls under {route} ({owner})")
+
+
+def under(path: str, prefix: str) -> bool:
+    """Whether `path` is `prefix` or below it, segment-wise (/api/v1/calls is not under /api/v1/call)."""
+    return path == prefix or path.startswith(prefix + "/")

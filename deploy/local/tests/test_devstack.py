@@ -1,0 +1,117 @@
+"""The local stack's configuration and manifest reading; no server is started here."""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import opp_devstack
+from opp_devstack import manifest, servers
+from opp_devstack.common import REPO_ROOT, StackError
+from opp_devstack.config import StackConfig
+
+STACK_SCRIPT = REPO_ROOT / "deploy" / "local" / "stack.py"
+PORTS = {name: service.port for name, service in manifest.services().items()}
+
+
+@pytest.fixture
+def no_stack_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """A clean slate: OPP_STACK_* set by whoever runs the tests must not change the answers."""
+    for name in [n for n in os.environ if n.startswith("OPP_STACK_")]:
+        monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_every_service_of_the_manifest_gets_its_port(no_stack_env):
+    cfg = StackConfig.from_env()
+    assert cfg.service_ports == PORTS
+    assert list(cfg.service_ports) == list(manifest.services()), "the manifest's order is the start order"
+
+
+def test_a_service_port_moves_with_its_variable_and_an_argument_wins(no_stack_env):
+    first, second, *_ = PORTS
+    no_stack_env.setenv(f"OPP_STACK_{first.upper()}_PORT", "19101")
+    no_stack_env.setenv(f"OPP_STACK_{second.upper()}_PORT", "19102")
+    cfg = StackConfig.from_env(service_ports={second: 29102}, kafka_port=None)
+    assert cfg.service_ports == {**PORTS, first: 19101, second: 29102}
+    assert cfg.kafka_port == 9092, "None means: not given"
+
+
+def test_wrong_values_are_refused_with_their_name(no_stack_env):
+    no_stack_env.setenv("OPP_STACK_MONGO_PORT", "many")
+    with pytest.raises(StackError, match="OPP_STACK_MONGO_PORT='many'"):
+        StackConfig.from_env()
+    with pytest.raises(StackError, match="no service nosuch"):
+        StackConfig(service_ports={"nosuch": 1})
+
+
+def test_ports_are_named_as_the_pid_files_and_variables_name_them(tmp_path):
+    cfg = StackConfig(data_dir=tmp_path)
+    first = next(iter(PORTS))
+    assert cfg.ports()["kafka_port"] == 9092
+    assert cfg.ports()[f"{first}_port"] == PORTS[first]
+    moved = cfg.with_ports({"mongo_port": 1, f"{first}_port": 2})
+    assert (moved.mongo_port, moved.service_ports[first]) == (1, 2)
+    assert moved.with_ports(cfg.ports()) == cfg
+
+
+def test_the_groups_follow_the_manifest():
+    assert servers.select("services") == list(PORTS)
+    assert servers.select("all") == ["kafka", "ferretdb", *PORTS]
+    assert list(servers.specs()) == ["kafka", "ferretdb", *PORTS]
+    with pytest.raises(StackError, match="unknown name"):
+        servers.select("nosuch")
+
+
+def write_manifest(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "manifest.toml"
+    path.write_text(text)
+    return path
+
+
+ENTRY = '[services.{name}]\nport = {port}\ndatabase = "{name}"\nsettings = "{name}.settings:S"\nroutes = {routes}\n'
+
+
+def test_the_manifest_reader_takes_a_well_formed_entry(tmp_path):
+    path = write_manifest(tmp_path, ENTRY.format(name="alpha", port=1, routes='["/api/v1/alphas"]'))
+    assert manifest.services(path) == {
+        "alpha": manifest.Service("alpha", 1, "alpha", "alpha.settings:S", ("/api/v1/alphas",))}
+
+
+@pytest.mark.parametrize("text, problem", [
+    (ENTRY.format(name="alpha", port='"1"', routes="[]"), "look at port"),
+    (ENTRY.format(name="alpha", port=1, routes="[]") + "colour = 1\n", "look at colour"),
+    ('[services.al-pha]\nport = 1\n', "Python package"),
+    (ENTRY.format(name="alpha", port=1, routes="[]") + ENTRY.format(name="beta", port=1, routes="[]"),
+     "same port"),
+    (ENTRY.format(name="alpha", port=1, routes='["/api/v1/things"]')
+     + ENTRY.format(name="beta", port=2, routes='["/api/v1/things/special"]'), "falls under"),
+    (ENTRY.format(name="alpha", port=1, routes='["/api/v1/things/"]'), "trailing slash"),
+    ("[other]\n", "cannot read"),
+])
+def test_the_manifest_reader_refuses_what_the_stack_or_gateway_could_not_use(tmp_path, text, problem):
+    with pytest.raises(StackError, match=problem):
+        manifest.services(write_manifest(tmp_path, text))
+
+
+def test_prefixes_match_whole_segments():
+    assert manifest.under("/api/v1/calls/c1", "/api/v1/calls")
+    assert manifest.under("/api/v1/calls", "/api/v1/calls")
+    assert not manifest.under("/api/v1/callsigns", "/api/v1/calls")
+
+
+def test_the_package_is_stdlib_only_and_the_shim_runs_without_a_virtualenv(tmp_path):
+    # -I -S: no site-packages (so not this .venv) and no PYTHONPATH: only the standard library.
+    modules = [m.name for m in pkgutil.iter_modules(opp_devstack.__path__, "opp_devstack.") if m.name != "opp_devstack.__main__"]
+    src = Path(opp_devstack.__file__).parents[1]
+    code = f"import sys; sys.path.insert(0, {str(src)!r}); import " + ", ".join(modules)
+    subprocess.run([sys.executable, "-I", "-S", "-c", code], check=True, capture_output=True)
+    answer = subprocess.run([sys.executable, "-I", "-S", str(STACK_SCRIPT), "status", "--data-dir", str(tmp_path)],
+                            check=True, capture_output=True, text=True)
+    assert [line.split()[:2] for line in answer.stdout.splitlines()] == [
+        [name, "stopped"] for name in ("kafka", "ferretdb", *PORTS)]
