@@ -1,18 +1,20 @@
 """The event catalogue (docs/domain.md, "Event catalogue"): every topic and event type on the platform.
 
 One topic per aggregate type, named `<service>.<aggregate>`; each topic has a
-dead-letter topic `<topic>.dlq`. The compose topic-creation step and every
-service's start-up create topics from this list, so a name is written once.
+dead-letter topic `<topic>.dlq`. The entries are written by `make generate`
+from the `events` tables of services/manifest.toml, where a service declares
+what it publishes. The compose topic-creation step and every service's
+start-up create topics from this list, so a name is written once.
 """
 
 from __future__ import annotations
 
+# One entry per topic, from the `events` tables of services/manifest.toml.
+# fmt: off
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    # ---- generated from services/manifest.toml by `make generate`: edit the manifest, not the lines below ----
     "partners.partner": ("registered", "updated", "status_changed", "archived", "merged"),
-    "partners.agreement": (
-        "drafted", "submitted", "signed", "activated", "amended", "expiring",
-        "signature_overdue", "expired", "terminated", "renewed",
-    ),
+    "partners.agreement": ("drafted", "submitted", "signed", "activated", "amended", "expiring", "signature_overdue", "expired", "terminated", "renewed"),
     "partners.center": ("established", "updated", "closed"),
     "funding.fund": ("created", "updated", "closed"),
     "funding.call": ("opened", "closed"),
@@ -25,7 +27,9 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "techtransfer.royalty_report": ("received", "overdue"),
     "techtransfer.distribution": ("made",),
     "notifications.delivery": ("failed",),
+    # ---- end of the generated lines ----
 }
+# fmt: on
 
 DLQ_SUFFIX = ".dlq"
 

@@ -1,11 +1,13 @@
-"""The parts of nginx.conf and docker-compose.yml that name each service, written from the manifest.
+"""The parts of nginx.conf, docker-compose.yml and the event catalogue that name each service, written from the manifest.
 
 Both files are hand-written but for one block between two marker comments,
 which repeats services/manifest.toml line for line: in deploy/gateway/nginx.conf
 a `location` per route prefix of each service and per document it serves; in
 docker-compose.yml each service's definition and the gateway's wait for them.
+The event catalogue (shared/src/opp_shared/catalogue.py) lists each service's
+topics and event types from the manifest's `events` tables the same way.
 `make generate` (`stack.py generate`) writes those blocks, so that a new service
-needs no line in either file; tests/test_compose.py fails when one is not current.
+needs no line in any of them; tests/test_compose.py fails when one is not current.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from opp_devstack.common import REPO_ROOT, StackError, say
 
 NGINX_CONF = REPO_ROOT / "deploy" / "gateway" / "nginx.conf"
 COMPOSE = REPO_ROOT / "docker-compose.yml"
+CATALOGUE = REPO_ROOT / "shared" / "src" / "opp_shared" / "catalogue.py"
 BEGIN = "# ---- generated from services/manifest.toml by `make generate`: edit the manifest, not the lines below ----"
 END = "# ---- end of the generated lines ----"
 
@@ -64,7 +67,17 @@ def compose_lines() -> list[str]:
     return lines
 
 
-GENERATED: dict[Path, Callable[[], list[str]]] = {NGINX_CONF: nginx_lines, COMPOSE: compose_lines}
+def catalogue_lines() -> list[str]:
+    """The event catalogue's entries: every topic of every service with its actions."""
+    lines: list[str] = []
+    for service in manifest.services().values():
+        for topic, actions in service.events.items():
+            names = ", ".join(f'"{action}"' for action in actions)
+            lines.append(f'"{topic}": ({names}{"," if len(actions) == 1 else ""}),')
+    return lines
+
+
+GENERATED: dict[Path, Callable[[], list[str]]] = {NGINX_CONF: nginx_lines, COMPOSE: compose_lines, CATALOGUE: catalogue_lines}
 
 
 def render(path: Path) -> str:

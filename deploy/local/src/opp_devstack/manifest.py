@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import re
 import tomllib
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Service:
     database: str
     settings: str  # "module:Class"
     routes: tuple[str, ...]  # path prefixes of its HTTP API
+    events: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # topic -> its event actions
 
     @property
     def distribution(self) -> str:
@@ -62,14 +64,35 @@ def _service(name: str, entry: dict[str, object], path: Path) -> Service:
         raise StackError(f"{path}: [services.{name}]: a service's name must be its Python package's")
     expected = {"port": int, "database": str, "settings": str, "routes": list}
     wrong = [key for key, kind in expected.items() if not isinstance(entry.get(key), kind)]
-    wrong += sorted(set(entry) - set(expected))
+    wrong += sorted(set(entry) - set(expected) - {"events"})
     if wrong:
         raise StackError(f"{path}: [services.{name}] needs exactly port (a number), database, settings "
-                         f"(strings) and routes (a list); look at {', '.join(wrong)}")
+                         f"(strings) and routes (a list), and may have events; look at {', '.join(wrong)}")
     routes = tuple(str(r) for r in entry["routes"])  # type: ignore[union-attr]
     if not all(r.startswith("/") and not r.endswith("/") for r in routes):
         raise StackError(f"{path}: the routes of {name} must be paths without a trailing slash: {routes}")
-    return Service(name, int(entry["port"]), str(entry["database"]), str(entry["settings"]), routes)  # type: ignore[call-overload]
+    events = _events(name, entry.get("events", {}), path)
+    return Service(name, int(entry["port"]), str(entry["database"]), str(entry["settings"]), routes, events)  # type: ignore[call-overload]
+
+
+_NAME = re.compile(r"^[a-z][a-z_]*$")
+
+
+def _events(name: str, table: object, path: Path) -> dict[str, tuple[str, ...]]:
+    """`[services.<name>.events]`: each topic the service publishes (`<name>.<aggregate>`) and its actions."""
+    if not isinstance(table, dict):
+        raise StackError(f"{path}: [services.{name}.events] must be a table of topic = [actions]")
+    events: dict[str, tuple[str, ...]] = {}
+    for topic, actions in table.items():
+        service, _, aggregate = topic.partition(".")
+        if service != name or not _NAME.match(aggregate):
+            raise StackError(f"{path}: {name} can only publish to topics named {name}.<aggregate>, not {topic!r}")
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, str) and _NAME.match(a) for a in actions):
+            raise StackError(f"{path}: the events of {topic} must be a list of lower-case action names")
+        if len(set(actions)) != len(actions):
+            raise StackError(f"{path}: {topic} names an action twice")
+        events[topic] = tuple(actions)
+    return events
 
 
 def _check_unique(found: dict[str, Service], path: Path) -> None:

@@ -131,7 +131,7 @@ def _ferretdb_command(cfg: StackConfig) -> list[str]:
         f"--debug-addr=127.0.0.1:{cfg.ferretdb_debug_port}",
         "--log-level=warn",
         # No --repl-set-name: drivers would then send retryable writes whose
-        # txnNumber FerretDB ignores (see INFRA-NOTES.md).
+        # txnNumber FerretDB ignores (see docs/infrastructure.md).
     ]
 
 
