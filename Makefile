@@ -9,7 +9,7 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit token seed bench install lock asyncapi generate
+.PHONY: up down status test test-unit lint format token seed bench install lock asyncapi generate
 
 up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
@@ -23,8 +23,17 @@ status:
 install:  ## uv, the .venv, the Kafka jars and the FerretDB binary (cached)
 	$(STACK) install all
 
-test: install  ## the whole suite; the fixtures start and stop their own servers
+test: install lint  ## lint, then the whole suite; the fixtures start and stop their own servers
 	$(VENV)/python -m pytest
+
+lint:  ## ruff: the linter and the formatter's check (configured in pyproject.toml)
+	$(STACK) install python
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+format:  ## let ruff fix what it can and format the code
+	$(VENV)/ruff check --fix .
+	$(VENV)/ruff format .
 
 test-unit: ## the tests that need no servers
 	$(STACK) install python
@@ -48,5 +57,5 @@ asyncapi:  ## regenerate each service's committed event contract (services/*/asy
 	$(STACK) install python
 	$(VENV)/python -m opp_devstack.contracts
 
-generate: asyncapi  ## rewrite everything generated: the contracts, and nginx.conf's and compose's service blocks
+generate: asyncapi  ## rewrite everything generated: the contracts, the catalogue, nginx.conf's and compose's service blocks
 	$(STACK) generate

@@ -48,13 +48,18 @@ async def write_model_round(
     """Append (new aggregates) at a steady rate with the relay and a consumer running in this process,
     wired as opp_shared.runtime wires them: the append wakes the relay."""
     prefix = f"{ns}.e2e.r{r}."
-    await ensure_topics(bootstrap, [prefix + AGGREGATE], partitions=DEFAULTS.kafka_topic_partitions, replication_factor=1)
+    await ensure_topics(
+        bootstrap, [prefix + AGGREGATE], partitions=DEFAULTS.kafka_topic_partitions, replication_factor=1
+    )
     holder = ProducerHolder(bootstrap, client_id=f"{ns}-e2e-{r}")
     store = EventStore(client[f"{ns}_e2e_r{r}"], source=SOURCE, projections=PROJECTIONS)
     await store.ensure_indexes()
     relay = Relay(
-        store, holder, topic_name=lambda t: prefix + t,
-        batch_size=DEFAULTS.relay_batch_size, poll_seconds=DEFAULTS.relay_poll_seconds,
+        store,
+        holder,
+        topic_name=lambda t: prefix + t,
+        batch_size=DEFAULTS.relay_batch_size,
+        poll_seconds=DEFAULTS.relay_poll_seconds,
     )
     store.on_append = relay.wake
     handled: dict[str, float] = {}
@@ -65,8 +70,12 @@ async def write_model_round(
     router = EventRouter()
     router.on(f"{AGGREGATE}.*", handler)
     worker = ConsumerWorker(
-        name="bench", group_id=f"{prefix}bench.latency", topics=[prefix + AGGREGATE], router=router,
-        bootstrap_servers=bootstrap, producer=holder,
+        name="bench",
+        group_id=f"{prefix}bench.latency",
+        topics=[prefix + AGGREGATE],
+        router=router,
+        bootstrap_servers=bootstrap,
+        producer=holder,
     )
     stopping = asyncio.Event()
     tasks: list[asyncio.Task] = []
@@ -103,7 +112,10 @@ async def bare_round(bootstrap: str, ns: str, r: int, *, count: int, rate: float
     await ensure_topics(bootstrap, [name], partitions=DEFAULTS.kafka_topic_partitions, replication_factor=1)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=f"{ns}-bare-e2e-{r}", enable_idempotence=True)
     consumer = AIOKafkaConsumer(
-        name, bootstrap_servers=bootstrap, group_id=f"{name}.bench", enable_auto_commit=False,
+        name,
+        bootstrap_servers=bootstrap,
+        group_id=f"{name}.bench",
+        enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
     received: dict[bytes, float] = {}
@@ -162,8 +174,12 @@ async def end_to_end(
     client: AsyncMongoClient, bootstrap: str, ns: str, *, count: int, rate: float, rounds: int, log
 ) -> tuple[list[Comparison], dict[str, Any]]:
     event = CloudEvent(
-        id="00000000-0000-0000-0000-000000000000", source=SOURCE, type=f"{AGGREGATE}.registered", subject="ptn_x",
-        sequence=1, data={"state": partner_state(0), "change": {}},
+        id="00000000-0000-0000-0000-000000000000",
+        source=SOURCE,
+        type=f"{AGGREGATE}.registered",
+        subject="ptn_x",
+        sequence=1,
+        data={"state": partner_state(0), "change": {}},
     )
     payload = _json_bytes(event.to_document())
     comparisons = [
@@ -174,7 +190,9 @@ async def end_to_end(
             subject="relay + ConsumerWorker",
             baseline="bare produce -> consume",
             higher_is_better=False,
-            notes=[f"{count} events per round at {rate:g}/s; relay poll {DEFAULTS.relay_poll_seconds:g} s, woken by append"],
+            notes=[
+                f"{count} events per round at {rate:g}/s; relay poll {DEFAULTS.relay_poll_seconds:g} s, woken by append"
+            ],
         )
         for q in (50, 95, 99)
     ]
@@ -190,7 +208,7 @@ async def end_to_end(
         a["percentiles"], b["percentiles"] = pa, pb
         raw["write_model"].append(a)
         raw["bare"].append(b)
-        for comparison, q in zip(comparisons, (50, 95, 99)):
+        for comparison, q in zip(comparisons, (50, 95, 99), strict=True):
             comparison.add(pa[f"p{q}"], pb[f"p{q}"])
         log(
             f"    round {r + 1}/{rounds}: write model p50 {pa['p50']:.1f} / p99 {pa['p99']:.1f} ms, "

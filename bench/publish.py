@@ -118,7 +118,9 @@ async def producer_round(bootstrap: str, ns: str, r: int, payload: list, repeat:
         await producer.partitions_for(name)
         for _ in range(repeat):
             started = now()
-            futures = [await producer.send(name, value=value, key=key, headers=headers) for key, value, headers in payload]
+            futures = [
+                await producer.send(name, value=value, key=key, headers=headers) for key, value, headers in payload
+            ]
             await asyncio.gather(*futures)
             seconds.append(now() - started)
     finally:
@@ -137,9 +139,23 @@ async def java_round(bootstrap: str, ns: str, r: int, n: int, record_size: int) 
         raise RuntimeError(f"no java or no Kafka jars in {JAVA_LIBS}")
     name = await topic(bootstrap, f"{ns}.java.r{r}.{AGGREGATE}")
     argv = [
-        java, "-Xmx256m", "-cp", f"{JAVA_LIBS}/*", "org.apache.kafka.tools.ProducerPerformance",
-        "--topic", name, "--num-records", str(n), "--record-size", str(record_size), "--throughput", "-1",
-        "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all", "enable.idempotence=true",
+        java,
+        "-Xmx256m",
+        "-cp",
+        f"{JAVA_LIBS}/*",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        name,
+        "--num-records",
+        str(n),
+        "--record-size",
+        str(record_size),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        f"bootstrap.servers={bootstrap}",
+        "acks=all",
+        "enable.idempotence=true",
     ]
     process = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
@@ -160,8 +176,16 @@ async def java_round(bootstrap: str, ns: str, r: int, n: int, record_size: int) 
 
 
 async def relay_vs_producer(
-    client: AsyncMongoClient, url: str, bootstrap: str, ns: str, *, n: int, rounds: int, java: bool,
-    java_records: int, log
+    client: AsyncMongoClient,
+    url: str,
+    bootstrap: str,
+    ns: str,
+    *,
+    n: int,
+    rounds: int,
+    java: bool,
+    java_records: int,
+    log,
 ) -> tuple[list[Comparison], dict[str, Any]]:
     # The records, made once through EventStore.append; each round relays a fresh copy of them.
     source = EventStore(client[f"{ns}_relay_source"], source=SOURCE, projections=PROJECTIONS)
@@ -179,8 +203,10 @@ async def relay_vs_producer(
         subject="Relay",
         baseline="AIOKafkaProducer(idempotent)",
         higher_is_better=True,
-        notes=[f"{n} records of {record_size} B on average, {CHANGES_PER_AGGREGATE} per aggregate; "
-               f"batch {DEFAULTS.relay_batch_size}, {DEFAULTS.kafka_topic_partitions} partitions"],
+        notes=[
+            f"{n} records of {record_size} B on average, {CHANGES_PER_AGGREGATE} per aggregate; "
+            f"batch {DEFAULTS.relay_batch_size}, {DEFAULTS.kafka_topic_partitions} partitions"
+        ],
     )
     versus_java = Comparison(
         key="relay_java",
@@ -189,7 +215,10 @@ async def relay_vs_producer(
         subject="Relay",
         baseline="Java ProducerPerformance",
         higher_is_better=True,
-        notes=[f"ProducerPerformance --num-records {java_records} --record-size {record_size} acks=all enable.idempotence=true"],
+        notes=[
+            f"ProducerPerformance --num-records {java_records} --record-size {record_size} "
+            "acks=all enable.idempotence=true"
+        ],
     )
     # Warm-up of both paths: topic creation, connections, metadata.
     await relay_round(client, bootstrap, ns, 900, events[: max(20, n // 10)], states)
@@ -212,7 +241,8 @@ async def relay_vs_producer(
         raw["relay"].append(got["relay"])
         raw["producer"].append(got["producer"])
         bare.add(got["relay"]["rate"], got["producer"]["rate"])
-        line = f"    round {r + 1}/{rounds}: relay {got['relay']['rate']:,.0f}/s, bare producer {got['producer']['rate']:,.0f}/s"
+        relay_rate, bare_rate = got["relay"]["rate"], got["producer"]["rate"]
+        line = f"    round {r + 1}/{rounds}: relay {relay_rate:,.0f}/s, bare producer {bare_rate:,.0f}/s"
         if "java" in got:
             raw["java"].append(got["java"])
             versus_java.add(got["relay"]["rate"], got["java"]["rate"])

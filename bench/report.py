@@ -21,18 +21,25 @@ def table(comparisons: list[Comparison]) -> str:
         if not s:
             continue
         cost = s["cost"]
-        rows.append((
-            c.title,
-            c.unit,
-            _figure(s["subject"], c.unit),
-            _figure(s["baseline"], c.unit),
-            c.baseline,
-            f"{cost['median']:.2f} [{cost['min']:.2f}–{cost['max']:.2f}]",
-        ))
+        rows.append(
+            (
+                c.title,
+                c.unit,
+                _figure(s["subject"], c.unit),
+                _figure(s["baseline"], c.unit),
+                c.baseline,
+                f"{cost['median']:.2f} [{cost['min']:.2f}–{cost['max']:.2f}]",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) if i in (0, 1, 4) else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if i in (0, 1, 4) else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     notes = list(dict.fromkeys(note for c in comparisons if c.rounds for note in c.notes))
@@ -68,11 +75,18 @@ def plot(
     # Left: cost relative to the baseline, median with min–max of the rounds and each round as a dot.
     labels = [f"{c.title.strip()}\nvs {c.baseline}" for c in shown]
     ys = list(range(len(shown)))[::-1]
-    for y, c in zip(ys, shown):
+    for y, c in zip(ys, shown, strict=True):
         s = c.summary()["cost"]
         left.barh(y, s["median"], color="#4c72b0" if c.unit != "ms" else "#dd8452", alpha=0.85, height=0.6)
-        left.errorbar(s["median"], y, xerr=[[s["median"] - s["min"]], [s["max"] - s["median"]]],
-                      fmt="none", ecolor="black", capsize=4, lw=1.2)
+        left.errorbar(
+            s["median"],
+            y,
+            xerr=[[s["median"] - s["min"]], [s["max"] - s["median"]]],
+            fmt="none",
+            ecolor="black",
+            capsize=4,
+            lw=1.2,
+        )
         left.scatter(c.costs(), [y] * len(c.rounds), s=12, color="black", zorder=3)
         left.annotate(f"{s['median']:.2f}×", (s["max"], y), xytext=(6, -4), textcoords="offset points", fontsize=9)
     left.axvline(1.0, color="grey", ls="--", lw=1)
@@ -81,7 +95,11 @@ def plot(
     left.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}×"))
     left.xaxis.set_minor_formatter(NullFormatter())
     left.set_xlabel("× baseline cost (time per item over the baseline's; 1 = as cheap; log scale)")
-    left.set_title("Cost relative to a baseline measured in the same run\n(bar: median of rounds, whiskers: min–max, dots: rounds)", fontsize=10)
+    left.set_title(
+        "Cost relative to a baseline measured in the same run\n"
+        "(bar: median of rounds, whiskers: min–max, dots: rounds)",
+        fontsize=10,
+    )
     left.grid(axis="x", which="both", alpha=0.3)
     lo = min(min(c.costs()) for c in shown)
     hi = max(max(c.costs()) for c in shown)
@@ -89,14 +107,22 @@ def plot(
 
     # Right: the latency distributions (all rounds pooled), as empirical CDFs.
     if latency:
-        for key, label, color in (("write_model", "append returned → handled (relay + ConsumerWorker)", "#dd8452"),
-                                  ("bare", "bare aiokafka produce → consume", "#55a868")):
+        for key, label, color in (
+            ("write_model", "append returned → handled (relay + ConsumerWorker)", "#dd8452"),
+            ("bare", "bare aiokafka produce → consume", "#55a868"),
+        ):
             values = sorted(v for r in latency[key] for v in r["latencies_ms"])
             if not values:
                 continue
             ys_cdf = [(i + 1) / len(values) for i in range(len(values))]
-            right.step(values, ys_cdf, where="post", label=f"{label}\np50 {quantile(values, .5):.1f} · "
-                       f"p95 {quantile(values, .95):.1f} · p99 {quantile(values, .99):.1f} ms", color=color)
+            right.step(
+                values,
+                ys_cdf,
+                where="post",
+                label=f"{label}\np50 {quantile(values, 0.5):.1f} · "
+                f"p95 {quantile(values, 0.95):.1f} · p99 {quantile(values, 0.99):.1f} ms",
+                color=color,
+            )
             for q in (0.5, 0.95, 0.99):
                 right.plot([quantile(values, q)], [q], "o", color=color, ms=4)
         right.set_xscale("log")
@@ -108,15 +134,21 @@ def plot(
         right.set_yticks([0, 0.25, 0.5, 0.75, 0.9, 1.0])
         right.grid(which="both", alpha=0.3)
         right.legend(loc="lower right", fontsize=8)
-        right.set_title(f"End-to-end latency, {latency['count']} events × {len(latency['bare'])} rounds "
-                        f"at {latency['rate']:g}/s (pooled)", fontsize=10)
+        right.set_title(
+            f"End-to-end latency, {latency['count']} events × {len(latency['bare'])} rounds "
+            f"at {latency['rate']:g}/s (pooled)",
+            fontsize=10,
+        )
     else:
         right.set_axis_off()
 
     # Below: the rate within each tenth of an append/insert round, against the collection's size then.
     if growth and growth.get("append"):
         n = growth["n"]
-        for key, label, color in (("append", "EventStore.append", "#4c72b0"), ("insert", "insert_one, same record", "#55a868")):
+        for key, label, color in (
+            ("append", "EventStore.append", "#4c72b0"),
+            ("insert", "insert_one, same record", "#55a868"),
+        ):
             for i, rates in enumerate(growth[key]):
                 xs = [(k + 0.5) * n / len(rates) for k in range(len(rates))]
                 below.plot(xs, rates, "o-", color=color, alpha=0.6, ms=3, lw=1, label=label if i == 0 else None)

@@ -48,10 +48,26 @@ SECTIONS = ("writes", "relay", "latency")
 # FerretDB's updates cost time in proportion to the collection (see README.md), so appends and the
 # relay slow down as N grows: these sizes keep a default run within a few minutes.
 SIZES = {
-    "quick": dict(rounds=3, appends=150, writers=8, hot_changes=80, relay_records=200, latency_events=40,
-                  latency_rate=10.0, latency_rounds=2),
-    "default": dict(rounds=5, appends=300, writers=8, hot_changes=160, relay_records=400, latency_events=90,
-                    latency_rate=10.0, latency_rounds=3),
+    "quick": dict(
+        rounds=3,
+        appends=150,
+        writers=8,
+        hot_changes=80,
+        relay_records=200,
+        latency_events=40,
+        latency_rate=10.0,
+        latency_rounds=2,
+    ),
+    "default": dict(
+        rounds=5,
+        appends=300,
+        writers=8,
+        hot_changes=160,
+        relay_records=400,
+        latency_events=90,
+        latency_rate=10.0,
+        latency_rounds=3,
+    ),
 }
 
 
@@ -68,12 +84,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--latency-rate", type=float, help="events per second in the latency test (default 10)")
     p.add_argument("--latency-rounds", type=int, help="rounds of the latency test (default 3, quick 2)")
     p.add_argument("--no-java", action="store_true", help="skip Kafka's ProducerPerformance baseline")
-    p.add_argument("--java-records", type=int,
-                   help="records per ProducerPerformance run (default: the relay's N; more shows Kafka warmed up)")
+    p.add_argument(
+        "--java-records",
+        type=int,
+        help="records per ProducerPerformance run (default: the relay's N; more shows Kafka warmed up)",
+    )
     p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
     p.add_argument("--out", type=Path, default=HERE / "out", help="where the JSON and PNG go (default bench/out)")
-    p.add_argument("--replot", type=Path, metavar="JSON",
-                   help="measure nothing: print the table of a saved run and draw its PNG again (next to the JSON)")
+    p.add_argument(
+        "--replot",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: print the table of a saved run and draw its PNG again (next to the JSON)",
+    )
     args = p.parse_args(argv)
     for name, value in SIZES["quick" if args.quick else "default"].items():
         if getattr(args, name) is None:
@@ -137,8 +160,10 @@ def _print_breakdowns(raw: dict[str, Any]) -> None:
     append = raw.get("writes", {}).get("breakdown")
     if append:
         n = append["n"]
-        log(f"\nWhere an append's time goes (diagnostic pass, {n} sequential appends, "
-            f"driver-measured round trips, per append):")
+        log(
+            f"\nWhere an append's time goes (diagnostic pass, {n} sequential appends, "
+            f"driver-measured round trips, per append):"
+        )
         for c in append["append_commands"]:
             row(f"{c['command']} {c['collection']} (x{c['count'] / n:.1f})", f"{1000 * c['seconds'] / n:6.2f} ms")
         row("client side (event, pydantic, driver)", f"{append['append_client_ms']:6.2f} ms")
@@ -146,33 +171,44 @@ def _print_breakdowns(raw: dict[str, Any]) -> None:
         row("a raw insert_one of the same record", f"{append['insert_ms']:6.2f} ms")
         chunks = raw["writes"].get("append_vs_insert")
         if chunks:
+
             def tenth(side: str, index: int) -> float:
                 return _med([r["chunk_rates"][index] for r in chunks[side] if r["chunk_rates"]])
 
-            log(f"    as the collections grow, the rate in the first / last tenth of a round: append "
+            log(
+                f"    as the collections grow, the rate in the first / last tenth of a round: append "
                 f"{tenth('append', 0):,.0f} / {tenth('append', -1):,.0f} per s, "
-                f"insert {tenth('insert', 0):,.0f} / {tenth('insert', -1):,.0f} per s")
+                f"insert {tenth('insert', 0):,.0f} / {tenth('insert', -1):,.0f} per s"
+            )
     contention = raw.get("writes", {}).get("contention")
     if contention:
         hot = contention["hot"]
-        log(f"\nOne hot aggregate: {sum(r['gave_up'] for r in hot)} of {sum(r['accepted'] + r['gave_up'] for r in hot)} "
+        log(
+            f"\nOne hot aggregate: {sum(r['gave_up'] for r in hot)} of "
+            f"{sum(r['accepted'] + r['gave_up'] for r in hot)} "
             f"commands gave up after the repository's attempts (RuleViolation, retryable);\n"
             f"records = accepted + 1 in {sum(r['records'] == r['records_expected'] for r in hot)}/{len(hot)} rounds; "
-            f"projection behind the records afterwards in {sum(r['projection_behind'] > 0 for r in hot)}/{len(hot)} rounds.")
+            "projection behind the records afterwards in "
+            f"{sum(r['projection_behind'] > 0 for r in hot)}/{len(hot)} rounds."
+        )
     relay = raw.get("relay", {}).get("breakdown")
     if relay:
         total = relay["seconds"]
         log(f"\nWhere the relay's time goes (diagnostic pass, {relay['n']} records, {total:.2f} s):")
         for c in relay["commands"]:
-            row(f"{c['command']} {c['collection']} (x{c['count']})",
-                f"{c['seconds']:6.2f} s ({100 * c['seconds'] / total:4.1f} %)")
+            row(
+                f"{c['command']} {c['collection']} (x{c['count']})",
+                f"{c['seconds']:6.2f} s ({100 * c['seconds'] / total:4.1f} %)",
+            )
         rest = total - relay["database_seconds"]
         row("the rest: Kafka sends and acks, Python", f"{rest:6.2f} s ({100 * rest / total:4.1f} %)")
     lat = raw.get("latency")
     if lat and lat.get("write_model"):
         appends = [v for r in lat["write_model"] for v in r["append_ms"]]
-        log(f"\nThe appends during the latency test took {_med(appends):.1f} ms (median); the latency is counted "
-            f"from their return.")
+        log(
+            f"\nThe appends during the latency test took {_med(appends):.1f} ms (median); the latency is counted "
+            f"from their return."
+        )
 
 
 def _med(values: list[float]) -> float:
@@ -181,20 +217,30 @@ def _med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-async def bench(found: Servers, args: argparse.Namespace, ns: str, raw: dict[str, Any], comparisons: list[Comparison]) -> None:
+async def bench(
+    found: Servers, args: argparse.Namespace, ns: str, raw: dict[str, Any], comparisons: list[Comparison]
+) -> None:
     client = connect(found.mongo_url, app_name="bench")
     try:
         if "writes" in args.only:
-            log(f"\n[1/3] write model: {args.appends} appends vs inserts, {args.rounds} rounds, concurrency {args.concurrency}")
+            log(
+                f"\n[1/3] write model: {args.appends} appends vs inserts, {args.rounds} rounds, "
+                f"concurrency {args.concurrency}"
+            )
             section: dict[str, Any] = {}
             raw["writes"] = section
             try:
                 c, section["append_vs_insert"] = await writes.append_vs_insert(
-                    client, ns, n=args.appends, rounds=args.rounds, concurrency=args.concurrency, log=log)
+                    client, ns, n=args.appends, rounds=args.rounds, concurrency=args.concurrency, log=log
+                )
                 comparisons.append(c)
-                log(f"      {args.writers} writers, {args.hot_changes} changes: one hot aggregate vs {args.writers} aggregates")
+                log(
+                    f"      {args.writers} writers, {args.hot_changes} changes: "
+                    f"one hot aggregate vs {args.writers} aggregates"
+                )
                 t, a, section["contention"] = await writes.hot_vs_spread(
-                    client, ns, writers=args.writers, changes=args.hot_changes, rounds=args.rounds, log=log)
+                    client, ns, writers=args.writers, changes=args.hot_changes, rounds=args.rounds, log=log
+                )
                 comparisons.extend([t, a])
                 section["breakdown"] = await writes.append_breakdown(found.mongo_url, ns, n=max(100, args.appends // 4))
             except Exception:
@@ -204,20 +250,35 @@ async def bench(found: Servers, args: argparse.Namespace, ns: str, raw: dict[str
             log(f"\n[2/3] relay: {args.relay_records} records, {args.rounds} rounds")
             try:
                 cs, raw["relay"] = await publish.relay_vs_producer(
-                    client, found.mongo_url, found.kafka_bootstrap, ns,
-                    n=args.relay_records, rounds=args.rounds, java=not args.no_java,
-                    java_records=args.java_records or args.relay_records, log=log)
+                    client,
+                    found.mongo_url,
+                    found.kafka_bootstrap,
+                    ns,
+                    n=args.relay_records,
+                    rounds=args.rounds,
+                    java=not args.no_java,
+                    java_records=args.java_records or args.relay_records,
+                    log=log,
+                )
                 comparisons.extend(cs)
             except Exception:
                 raw["relay"] = {"error": traceback.format_exc()}
                 log(f"    the relay section failed:\n{raw['relay']['error']}")
         if "latency" in args.only:
-            log(f"\n[3/3] end-to-end latency: {args.latency_events} events at {args.latency_rate:g}/s, "
-                f"{args.latency_rounds} rounds")
+            log(
+                f"\n[3/3] end-to-end latency: {args.latency_events} events at {args.latency_rate:g}/s, "
+                f"{args.latency_rounds} rounds"
+            )
             try:
                 cs, raw["latency"] = await latency.end_to_end(
-                    client, found.kafka_bootstrap, ns, count=args.latency_events, rate=args.latency_rate,
-                    rounds=args.latency_rounds, log=log)
+                    client,
+                    found.kafka_bootstrap,
+                    ns,
+                    count=args.latency_events,
+                    rate=args.latency_rate,
+                    rounds=args.latency_rounds,
+                    log=log,
+                )
                 comparisons.extend(cs)
             except Exception:
                 raw["latency"] = {"error": traceback.format_exc()}
@@ -229,8 +290,12 @@ async def bench(found: Servers, args: argparse.Namespace, ns: str, raw: dict[str
 
 def _git_commit() -> str | None:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                              timeout=5).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=5
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         return None
 
@@ -241,13 +306,21 @@ def draw(document: dict[str, Any], png_path: Path) -> bool:
     comparisons = [Comparison.from_json(key, data) for key, data in document["comparisons"].items()]
     if not comparisons:
         return False
-    where = ("a private FerretDB 1.24 (SQLite) + Kafka 4.1.1" if meta["servers"]["kind"] == "local"
-             else f"servers named by OPP_TEST_* ({meta['servers']['kafka']})")
-    title = (f"opp benchmarks {meta['timestamp']} · {meta['host']['cpus']} CPUs · {where} · "
-             f"commit {meta['git_commit']} · {'--quick' if meta['args']['quick'] else 'default size'}")
+    where = (
+        "a private FerretDB 1.24 (SQLite) + Kafka 4.1.1"
+        if meta["servers"]["kind"] == "local"
+        else f"servers named by OPP_TEST_* ({meta['servers']['kafka']})"
+    )
+    title = (
+        f"opp benchmarks {meta['timestamp']} · {meta['host']['cpus']} CPUs · {where} · "
+        f"commit {meta['git_commit']} · {'--quick' if meta['args']['quick'] else 'default size'}"
+    )
     growth = raw.get("writes", {}).get("append_vs_insert")
-    growth = growth and {"n": meta["args"]["appends"], "append": [r["chunk_rates"] for r in growth["append"]],
-                         "insert": [r["chunk_rates"] for r in growth["insert"]]}
+    growth = growth and {
+        "n": meta["args"]["appends"],
+        "append": [r["chunk_rates"] for r in growth["append"]],
+        "insert": [r["chunk_rates"] for r in growth["insert"]],
+    }
     latency_raw = raw.get("latency") if raw.get("latency", {}).get("bare") else None
     try:
         report.plot(png_path, comparisons, latency_raw, growth, title)

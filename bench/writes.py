@@ -191,7 +191,11 @@ async def append_breakdown(url: str, ns: str, *, n: int, template: dict[str, Any
 def _decider(counter: list[int], writer: int):
     def decide(current: Sample) -> Change:
         counter[0] += 1
-        return Change(f"{AGGREGATE}.updated", current.evolve(counter=int(getattr(current, "counter", 0)) + 1).state(), {"writer": writer})
+        return Change(
+            f"{AGGREGATE}.updated",
+            current.evolve(counter=int(getattr(current, "counter", 0)) + 1).state(),
+            {"writer": writer},
+        )
 
     return decide
 

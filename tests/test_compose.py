@@ -86,7 +86,9 @@ def route(path: str) -> tuple[str, str | None]:
     for modifier, prefix, host, _, _ in locations:
         if modifier == "=" and prefix == path:
             return prefix, host
-    prefixes = [(prefix, host) for modifier, prefix, host, _, _ in locations if not modifier and path.startswith(prefix)]
+    prefixes = [
+        (prefix, host) for modifier, prefix, host, _, _ in locations if not modifier and path.startswith(prefix)
+    ]
     assert prefixes, f"no location matches {path}"
     return max(prefixes, key=lambda p: len(p[0]))
 
@@ -142,7 +144,9 @@ def test_compose_values_are_valid_settings(compose, monkeypatch):
     """The values themselves must pass the settings' validation (`${X:-d}` read as d)."""
 
     def interpolate(value: object) -> str:
-        return re.sub(r"\$\{\w+(?::-([^}]*)|:\?[^}]*)\}", lambda m: m.group(1) if m.group(1) is not None else "x", str(value))
+        return re.sub(
+            r"\$\{\w+(?::-([^}]*)|:\?[^}]*)\}", lambda m: m.group(1) if m.group(1) is not None else "x", str(value)
+        )
 
     for service in SERVICES:
         with monkeypatch.context() as patch:
@@ -157,7 +161,8 @@ def test_compose_values_are_valid_settings(compose, monkeypatch):
 def test_ports_and_health_checks_follow_the_manifest(compose, service):
     definition = compose["services"][service]
     assert definition["ports"] == [f"127.0.0.1:{SERVICES[service].port}:{CONTAINER_PORT}"], (
-        "published on loopback only, at the manifest's port")
+        "published on loopback only, at the manifest's port"
+    )
     assert url_in(definition["healthcheck"]["test"]) == (CONTAINER_PORT, "/health/ready")
 
 
@@ -199,7 +204,8 @@ def test_the_image_installs_and_runs_the_service_named_by_its_build_argument():
     build, runtime = re.split(r"^FROM\s", text, flags=re.M)[1:]
     assert re.search(r"^ARG SERVICE$", build, flags=re.M) and re.search(r"^ARG SERVICE$", runtime, flags=re.M)
     assert re.search(r'uv sync .*--no-editable.* --package "opp-\$\{SERVICE\}"', instruction(build, "RUN")), (
-        "installs this service's package")
+        "installs this service's package"
+    )
     assert 'ln -s "opp-${SERVICE}" /app/.venv/bin/opp-service' in instruction(build, "RUN")
     # Exec form: python is PID 1 and gets SIGTERM itself.
     assert json.loads(instruction(runtime, "CMD")) == ["opp-service"]
@@ -239,14 +245,14 @@ def test_dockerignore_keeps_local_state_out():
 # -- the gateway -------------------------------------------------------------
 
 
-
-
 def test_one_location_per_route_of_the_manifest_to_its_service():
     assert not [m for m, *_ in nginx_locations() if m and m != "="], "regex locations would defeat route()"
-    proxied = sorted((prefix, host, port) for modifier, prefix, host, port, _ in nginx_locations()
-                     if host and not modifier)
-    assert proxied == sorted((prefix, name, CONTAINER_PORT) for name, service in SERVICES.items()
-                             for prefix in service.routes)
+    proxied = sorted(
+        (prefix, host, port) for modifier, prefix, host, port, _ in nginx_locations() if host and not modifier
+    )
+    assert proxied == sorted(
+        (prefix, name, CONTAINER_PORT) for name, service in SERVICES.items() for prefix in service.routes
+    )
 
 
 def test_every_api_path_falls_under_its_own_service_s_routes():
@@ -258,7 +264,8 @@ def test_every_api_path_falls_under_its_own_service_s_routes():
                 continue
             paths += 1
             assert any(under(path, prefix) for prefix in service.routes), (
-                f"{path} of {name} is under none of its routes in services/manifest.toml")
+                f"{path} of {name} is under none of its routes in services/manifest.toml"
+            )
             location, host = route(path)
             assert host == name, f"{path} of {name} goes to {host} (location {location})"
     assert paths, "no API path at all: the apps did not build their routes"

@@ -46,10 +46,16 @@ def test_breaking_changes_are_recognised():
     old = generated("partners")
     cases = {
         "a removed property": lambda d: d["components"]["schemas"]["PartnerOut"]["properties"].pop("country"),
-        "a changed type": lambda d: d["components"]["schemas"]["PartnerOut"]["properties"]["version"].update(type="string"),
-        "an optional property that was always there": lambda d: d["components"]["schemas"]["PartnerOut"]["required"].remove("name"),
+        "a changed type": lambda d: d["components"]["schemas"]["PartnerOut"]["properties"]["version"].update(
+            type="string"
+        ),
+        "an optional property that was always there": lambda d: d["components"]["schemas"]["PartnerOut"][
+            "required"
+        ].remove("name"),
         "a lost enum value": lambda d: d["components"]["schemas"]["PartnerStatus"]["enum"].remove("dormant"),
-        "a removed message": lambda d: d["channels"]["partners.agreement"]["messages"].pop("partners.agreement.expired"),
+        "a removed message": lambda d: d["channels"]["partners.agreement"]["messages"].pop(
+            "partners.agreement.expired"
+        ),
         "a removed channel": lambda d: d["channels"].pop("partners.center"),
         "null allowed where it was not": lambda d: d["components"]["schemas"]["PartnerOut"]["properties"].update(
             name={"anyOf": [{"type": "string"}, {"type": "null"}]}

@@ -89,7 +89,9 @@ def _problem(response: httpx.Response) -> Any:
 
 def unexpected(response: httpx.Response, doing: str) -> SeedError:
     request = response.request
-    return SeedError(f"{doing}: {request.method} {request.url.path} answered {response.status_code}", _problem(response))
+    return SeedError(
+        f"{doing}: {request.method} {request.url.path} answered {response.status_code}", _problem(response)
+    )
 
 
 # -- the API, thinly ------------------------------------------------------------------
@@ -101,7 +103,9 @@ class Api:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
 
-    def call(self, method: str, path: str, *, body: Any = None, key: str | None = None, params: dict | None = None) -> httpx.Response:
+    def call(
+        self, method: str, path: str, *, body: Any = None, key: str | None = None, params: dict | None = None
+    ) -> httpx.Response:
         headers = {"Idempotency-Key": key} if key else {}
         for attempt in range(4):
             try:
@@ -135,7 +139,10 @@ class Api:
         """One authenticated read first, so that a wrong URL or secret says so plainly."""
         response = self.call("GET", "/api/v1/partners", params={"limit": 1})
         if response.status_code == 401:
-            raise SeedError("the partners service refused the seed's token: is OPP_JWT_SECRET the one the service uses?", _problem(response))
+            raise SeedError(
+                "the partners service refused the seed's token: is OPP_JWT_SECRET the one the service uses?",
+                _problem(response),
+            )
         if response.status_code != 200:
             raise unexpected(response, "checking the partners service")
 
@@ -224,11 +231,19 @@ class Seeder:
     # -- partners ---------------------------------------------------------------
 
     def partner(self, p: Any) -> None:
-        body = _compact({
-            "name": p.name, "kind": p.kind, "country": p.country, "status": p.status, "tier": p.tier,
-            "website": p.website, "description": p.description, "relationship_owner": p.owner,
-            "contacts": [_compact({"name": c.name, "role": c.role, "email": c.email}) for c in p.contacts],
-        })
+        body = _compact(
+            {
+                "name": p.name,
+                "kind": p.kind,
+                "country": p.country,
+                "status": p.status,
+                "tier": p.tier,
+                "website": p.website,
+                "description": p.description,
+                "relationship_owner": p.owner,
+                "contacts": [_compact({"name": c.name, "role": c.role, "email": c.email}) for c in p.contacts],
+            }
+        )
         doing = f"registering partner {p.name!r}"
         response = self.api.call("POST", "/api/v1/partners", body=body, key=f"seed:partner:{p.key}")
         problem = _problem(response) if response.status_code >= 400 else None
@@ -258,21 +273,32 @@ class Seeder:
         people = [{"name": name, "title": title, "side": "university"}]
         for key in party_keys:
             partner = self.partners_by_key[key]
-            people.append({
-                "name": f"{partner.signs_as}, {partner.name}", "title": partner.signs_as,
-                "side": "partner", "partner_id": self.partner_ids[key],
-            })
+            people.append(
+                {
+                    "name": f"{partner.signs_as}, {partner.name}",
+                    "title": partner.signs_as,
+                    "side": "partner",
+                    "partner_id": self.partner_ids[key],
+                }
+            )
         return [_compact({**person, "signed_on": signed_on}) for person in people]
 
     def agreement(self, a: Any) -> None:
-        body = _compact({
-            "type": a.type, "title": a.title, "scope": a.scope, "owner": a.owner, "notes": a.notes,
-            "parties": [{"partner_id": self.partner_ids[k], "lead": k == a.lead} for k in a.parties],
-            "signatories": self.signatories(a.parties, None),
-            "effective_from": self.day(a.effective_from), "expires_on": self.day(a.expires_on),
-            "framework_id": self.agreement_ids[a.framework] if a.framework else None,
-            "amends": self.agreement_ids[a.amends] if a.amends else None,
-        })
+        body = _compact(
+            {
+                "type": a.type,
+                "title": a.title,
+                "scope": a.scope,
+                "owner": a.owner,
+                "notes": a.notes,
+                "parties": [{"partner_id": self.partner_ids[k], "lead": k == a.lead} for k in a.parties],
+                "signatories": self.signatories(a.parties, None),
+                "effective_from": self.day(a.effective_from),
+                "expires_on": self.day(a.expires_on),
+                "framework_id": self.agreement_ids[a.framework] if a.framework else None,
+                "amends": self.agreement_ids[a.amends] if a.amends else None,
+            }
+        )
         doing = f"drafting agreement {a.title!r}"
         response = self.api.call("POST", "/api/v1/agreements", body=body, key=f"seed:agreement:{a.key}")
         if response.status_code == 201:
@@ -292,14 +318,20 @@ class Seeder:
         for item in self.api.all("/api/v1/agreements", doing, partner_id=first_party, type=a.type):
             if item["title"] == a.title:
                 return item
-        raise SeedError(f"{doing}: its Idempotency-Key was used with other data, and no agreement of that title is found")
+        raise SeedError(
+            f"{doing}: its Idempotency-Key was used with other data, and no agreement of that title is found"
+        )
 
     def advance(self, state: dict[str, Any], reach: str, signed_on: str | None, party_keys: tuple[str, ...]) -> None:
         """Take an agreement from where it is to `reach`, one action at a time."""
         agreement_id = state["id"]
         while state["status"] in RANK and RANK[state["status"]] < RANK[reach]:
             action = NEXT_ACTION[state["status"]]
-            body = {"signed_on": signed_on, "signatories": self.signatories(party_keys, signed_on)} if action == "sign" else None
+            body = (
+                {"signed_on": signed_on, "signatories": self.signatories(party_keys, signed_on)}
+                if action == "sign"
+                else None
+            )
             doing = f"{action} agreement {state['title']!r}"
             response = self.api.call("POST", f"/api/v1/agreements/{agreement_id}/{action}", body=body)
             if response.status_code == 200:
@@ -322,8 +354,14 @@ class Seeder:
         if predecessor.get("renewed_by"):
             successor_id, created = predecessor["renewed_by"], False
         else:
-            terms = {"title": r.title, "effective_from": r.effective_from.isoformat(), "expires_on": r.expires_on.isoformat()}
-            response = self.api.call("POST", f"/api/v1/agreements/{predecessor_id}/renew", body=terms, key=f"seed:renewal:{r.key}")
+            terms = {
+                "title": r.title,
+                "effective_from": r.effective_from.isoformat(),
+                "expires_on": r.expires_on.isoformat(),
+            }
+            response = self.api.call(
+                "POST", f"/api/v1/agreements/{predecessor_id}/renew", body=terms, key=f"seed:renewal:{r.key}"
+            )
             problem = _problem(response) if response.status_code >= 400 else None
             if response.status_code == 201:
                 successor_id, created = response.json()["id"], not replayed(response)
@@ -343,15 +381,26 @@ class Seeder:
     # -- joint research centers ------------------------------------------------------------
 
     def center(self, c: Any) -> None:
-        body = _compact({
-            "name": c.name, "partner_ids": [self.partner_ids[k] for k in c.partners], "disciplines": list(c.disciplines),
-            "directors": [
-                _compact({"name": d.name, "side": d.side, "partner_id": self.partner_ids[d.partner] if d.partner else None})
-                for d in c.directors
-            ],
-            "established_on": c.established_on.isoformat(), "agreement_id": self.agreement_ids[c.agreement],
-            "description": c.description,
-        })
+        body = _compact(
+            {
+                "name": c.name,
+                "partner_ids": [self.partner_ids[k] for k in c.partners],
+                "disciplines": list(c.disciplines),
+                "directors": [
+                    _compact(
+                        {
+                            "name": d.name,
+                            "side": d.side,
+                            "partner_id": self.partner_ids[d.partner] if d.partner else None,
+                        }
+                    )
+                    for d in c.directors
+                ],
+                "established_on": c.established_on.isoformat(),
+                "agreement_id": self.agreement_ids[c.agreement],
+                "description": c.description,
+            }
+        )
         doing = f"establishing center {c.name!r}"
         response = self.api.call("POST", "/api/v1/centers", body=body, key=f"seed:center:{c.key}")
         if response.status_code == 201:
@@ -408,8 +457,14 @@ def check_data(data: ModuleType, today: date) -> list[str]:
             problems.append(f"{key}: to be activated, effective_from must be set and not after today")
 
     for a in data.AGREEMENTS:
-        problems += [f"{a.key}: unknown partner {k!r}" for k in (*a.parties, *([a.lead] if a.lead else [])) if k not in partners]
-        problems += [f"{a.key}: {ref!r} must come earlier in AGREEMENTS" for ref in (a.framework, a.amends) if ref and ref not in agreements]
+        problems += [
+            f"{a.key}: unknown partner {k!r}" for k in (*a.parties, *([a.lead] if a.lead else [])) if k not in partners
+        ]
+        problems += [
+            f"{a.key}: {ref!r} must come earlier in AGREEMENTS"
+            for ref in (a.framework, a.amends)
+            if ref and ref not in agreements
+        ]
         dates(a.key, a.reach, a.signed_on, a.effective_from)
         agreements.add(a.key)
     for r in data.RENEWALS:
@@ -419,7 +474,11 @@ def check_data(data: ModuleType, today: date) -> list[str]:
         agreements.add(r.key)
     for c in data.CENTERS:
         problems += [f"center {c.key}: unknown partner {k!r}" for k in c.partners if k not in partners]
-        problems += [f"center {c.key}: director of partner {d.partner!r} not among its partners" for d in c.directors if d.partner and d.partner not in c.partners]
+        problems += [
+            f"center {c.key}: director of partner {d.partner!r} not among its partners"
+            for d in c.directors
+            if d.partner and d.partner not in c.partners
+        ]
         if c.agreement not in agreements:
             problems.append(f"center {c.key}: unknown agreement {c.agreement!r}")
     return problems
@@ -433,9 +492,14 @@ def office_today() -> date:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Load the sample data set into the running partners service, through its API.")
-    parser.add_argument("--url", default=os.environ.get("OPP_SEED_PARTNERS_URL", DEFAULT_URL),
-                        help="the partners service (default: $OPP_SEED_PARTNERS_URL or %(default)s)")
+    parser = argparse.ArgumentParser(
+        description="Load the sample data set into the running partners service, through its API."
+    )
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("OPP_SEED_PARTNERS_URL", DEFAULT_URL),
+        help="the partners service (default: $OPP_SEED_PARTNERS_URL or %(default)s)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: %(default)s)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each item and action")
     args = parser.parse_args(argv)
@@ -445,7 +509,9 @@ def main(argv: list[str] | None = None) -> int:
     data = load_data()
     problems = check_data(data, today)
     if problems:
-        print("seed: the data set cannot be loaded as it is:", *(f"  - {p}" for p in problems), sep="\n", file=sys.stderr)
+        print(
+            "seed: the data set cannot be loaded as it is:", *(f"  - {p}" for p in problems), sep="\n", file=sys.stderr
+        )
         return 1
 
     token = issue_local_token(os.environ.get("OPP_JWT_SECRET", LOCAL_JWT_SECRET), SUB, [ROLE])
@@ -465,7 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     except SeedError as exc:
         print(f"seed: {exc}", file=sys.stderr)
         if exc.problem is not None:
-            text = exc.problem if isinstance(exc.problem, str) else json.dumps(exc.problem, indent=2, ensure_ascii=False)
+            text = (
+                exc.problem if isinstance(exc.problem, str) else json.dumps(exc.problem, indent=2, ensure_ascii=False)
+            )
             print(text, file=sys.stderr)
         print("Nothing loaded so far is lost: fix the cause and run `make seed` again.", file=sys.stderr)
         return 1

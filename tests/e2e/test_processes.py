@@ -3,11 +3,11 @@ separate API and worker processes, and a clean stop on SIGTERM."""
 
 import httpx
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from opp_shared.mongo import connect
-from opp_shared.testing.helpers import auth, eventually, events_of, read_topic
+from opp_shared.testing.helpers import auth, events_of, eventually, read_topic
 from opp_shared.testing.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,12 @@ def register(url, name, key=None):
     headers = auth("partnerships_officer", sub="e2e")
     if key:
         headers["Idempotency-Key"] = key
-    answer = httpx.post(f"{url}/api/v1/partners", json={"name": name, "kind": "enterprise", "country": "DE"}, headers=headers, timeout=10)
+    answer = httpx.post(
+        f"{url}/api/v1/partners",
+        json={"name": name, "kind": "enterprise", "country": "DE"},
+        headers=headers,
+        timeout=10,
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -52,7 +57,9 @@ async def inbox(url, role):
     return answer.json()["items"]
 
 
-async def test_a_relay_killed_after_the_write_and_before_the_publish_loses_nothing_and_repeats_nothing(spawn, servers, namespace):
+async def test_a_relay_killed_after_the_write_and_before_the_publish_loses_nothing_and_repeats_nothing(
+    spawn, servers, namespace
+):
     notifications = spawn("notifications")
     notifications.wait_until()
     # Kafka is out of reach for this copy: the write succeeds, the relay cannot publish.
@@ -71,11 +78,15 @@ async def test_a_relay_killed_after_the_write_and_before_the_publish_loses_nothi
     topic = f"{namespace}.partners.partner"
     items = await eventually(lambda: _inbox_has(notifications.url, "admin", 1))
     # Read on for a while after the first copy, so that a duplicate would be seen.
-    records = await read_topic(servers.kafka_bootstrap, topic, until=lambda r: len(events_of(r, partner["id"])) >= 1, settle=2)
+    records = await read_topic(
+        servers.kafka_bootstrap, topic, until=lambda r: len(events_of(r, partner["id"])) >= 1, settle=2
+    )
     assert [e.id for e in events_of(records, partner["id"])] == [event_id]  # published once
     assert len(await inbox(notifications.url, "admin")) == 1  # handled once
     assert items[0]["event_id"] == event_id
-    assert (await client[f"{namespace}_partners"]["events"].find_one({"_id": f"{partner['id']}:1"}))["published"] is True
+    assert (await client[f"{namespace}_partners"]["events"].find_one({"_id": f"{partner['id']}:1"}))[
+        "published"
+    ] is True
     await client.close()
 
 

@@ -110,9 +110,17 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
     by_name = {p["name"]: p for p in partner_list}
     strategic = {p["name"] for p in partner_list if p["tier"] == "strategic"}
     assert len(strategic) == 16
-    assert {"University of Cambridge", "Imperial College London", "University of Tokyo", "Tohoku University",
-            "University of Toronto", "University of Alberta", "UNSW Sydney", "RWTH Aachen University",
-            "Peter the Great St. Petersburg Polytechnic University"} <= strategic
+    assert {
+        "University of Cambridge",
+        "Imperial College London",
+        "University of Tokyo",
+        "Tohoku University",
+        "University of Toronto",
+        "University of Alberta",
+        "UNSW Sydney",
+        "RWTH Aachen University",
+        "Peter the Great St. Petersburg Polytechnic University",
+    } <= strategic
     assert all(p["status"] == "active" and p["relationship_owner"] and p["contacts"] for p in partner_list)
     assert by_name["Chunfeng Foundation"]["kind"] == "foundation"
     ids = {name: p["id"] for name, p in by_name.items()}
@@ -128,11 +136,17 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
     assert [a["party_ids"] for a in under_review] == [[ids["Delft University of Technology"]]]
 
     # Two of them expire within 90 days: the expiry reminders are raised for them.
-    soon = api.all("/api/v1/agreements", status="active", expires_before=(today + timedelta(days=90)).isoformat(),
-                   expires_after=today.isoformat())
+    soon = api.all(
+        "/api/v1/agreements",
+        status="active",
+        expires_before=(today + timedelta(days=90)).isoformat(),
+        expires_after=today.isoformat(),
+    )
     assert {a["party_ids"][0] for a in soon} == {ids["Tohoku University"], ids["University of Alberta"]}
     for agreement in soon:
-        assert eventually(lambda a=agreement: "expiring" in api.history_types(a["id"])), api.history_types(agreement["id"])
+        assert eventually(lambda a=agreement: "expiring" in api.history_types(a["id"])), api.history_types(
+            agreement["id"]
+        )
 
     # Siemens' Center of Knowledge Interchange: a membership agreement, active.
     [cki] = [a for a in agreements if a["type"] == "membership"]
@@ -151,7 +165,9 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
     assert family["renewal_chain"] == [renewal["renewal_of"], renewal["id"]]
     predecessor = api.get(f"/api/v1/agreements/{renewal['renewal_of']}")
     assert predecessor["renewed_by"] == renewal["id"]
-    assert eventually(lambda: api.get(f"/api/v1/agreements/{renewal['renewal_of']}")["status"] == "expired")  # its term ended in 2023
+    assert eventually(
+        lambda: api.get(f"/api/v1/agreements/{renewal['renewal_of']}")["status"] == "expired"
+    )  # its term ended in 2023
     [framework] = [a for a in agreements if a["type"] == "framework"]
     under = api.get(f"/api/v1/agreements/{framework['id']}/family")["under_framework"]
     assert len(under) == 1 and agreements_by_id[under[0]]["type"] == "joint_center"
@@ -168,14 +184,27 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
         assert center["status"] == "active" and center["disciplines"]
         assert {d["side"] for d in center["directors"]} == {"university", "partner"}
         center_partners.update(center["partner_ids"])
-    assert center_partners == {ids[name] for name in (
-        "Johns Hopkins University", "National University of Singapore", "Toyota Motor Corporation", "Siemens AG",
-        "The Boeing Company", "Microsoft Corporation", "Samsung Electronics")}
+    assert center_partners == {
+        ids[name]
+        for name in (
+            "Johns Hopkins University",
+            "National University of Singapore",
+            "Toyota Motor Corporation",
+            "Siemens AG",
+            "The Boeing Company",
+            "Microsoft Corporation",
+            "Samsung Electronics",
+        )
+    }
 
     # A second run, as `make seed` starts it (a script, its URL from the environment): nothing new.
     before = api.counts()
     second = subprocess.run(
-        [sys.executable, str(SEED)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [sys.executable, str(SEED)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "OPP_SEED_PARTNERS_URL": partners.url},
     )
     assert second.returncode == 0, second.stdout + second.stderr

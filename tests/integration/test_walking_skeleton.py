@@ -12,16 +12,27 @@ from funding.main import create_app as create_funding
 from funding.settings import FundingSettings
 from notifications.main import create_app as create_notifications
 from notifications.settings import NotificationsSettings
+from opp_shared.testing.helpers import auth, eventually, read_topic, running, settings_for
 from partners.main import create_app as create_partners
 from partners.settings import PartnersSettings
 from techtransfer.main import create_app as create_techtransfer
 from techtransfer.settings import TechtransferSettings
 
-from opp_shared.testing.helpers import auth, eventually, read_topic, running, settings_for
-
 CLOUDEVENT_ATTRIBUTES = (
-    "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data",
-    "sequence", "correlationid", "causationid", "traceparent", "actor",
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "data",
+    "sequence",
+    "correlationid",
+    "causationid",
+    "traceparent",
+    "actor",
 )
 
 

@@ -80,20 +80,26 @@ ENTRY = '[services.{name}]\nport = {port}\ndatabase = "{name}"\nsettings = "{nam
 def test_the_manifest_reader_takes_a_well_formed_entry(tmp_path):
     path = write_manifest(tmp_path, ENTRY.format(name="alpha", port=1, routes='["/api/v1/alphas"]'))
     assert manifest.services(path) == {
-        "alpha": manifest.Service("alpha", 1, "alpha", "alpha.settings:S", ("/api/v1/alphas",))}
+        "alpha": manifest.Service("alpha", 1, "alpha", "alpha.settings:S", ("/api/v1/alphas",))
+    }
 
 
-@pytest.mark.parametrize("text, problem", [
-    (ENTRY.format(name="alpha", port='"1"', routes="[]"), "look at port"),
-    (ENTRY.format(name="alpha", port=1, routes="[]") + "colour = 1\n", "look at colour"),
-    ('[services.al-pha]\nport = 1\n', "Python package"),
-    (ENTRY.format(name="alpha", port=1, routes="[]") + ENTRY.format(name="beta", port=1, routes="[]"),
-     "same port"),
-    (ENTRY.format(name="alpha", port=1, routes='["/api/v1/things"]')
-     + ENTRY.format(name="beta", port=2, routes='["/api/v1/things/special"]'), "falls under"),
-    (ENTRY.format(name="alpha", port=1, routes='["/api/v1/things/"]'), "trailing slash"),
-    ("[other]\n", "cannot read"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        (ENTRY.format(name="alpha", port='"1"', routes="[]"), "look at port"),
+        (ENTRY.format(name="alpha", port=1, routes="[]") + "colour = 1\n", "look at colour"),
+        ("[services.al-pha]\nport = 1\n", "Python package"),
+        (ENTRY.format(name="alpha", port=1, routes="[]") + ENTRY.format(name="beta", port=1, routes="[]"), "same port"),
+        (
+            ENTRY.format(name="alpha", port=1, routes='["/api/v1/things"]')
+            + ENTRY.format(name="beta", port=2, routes='["/api/v1/things/special"]'),
+            "falls under",
+        ),
+        (ENTRY.format(name="alpha", port=1, routes='["/api/v1/things/"]'), "trailing slash"),
+        ("[other]\n", "cannot read"),
+    ],
+)
 def test_the_manifest_reader_refuses_what_the_stack_or_gateway_could_not_use(tmp_path, text, problem):
     with pytest.raises(StackError, match=problem):
         manifest.services(write_manifest(tmp_path, text))
@@ -107,11 +113,20 @@ def test_prefixes_match_whole_segments():
 
 def test_the_package_is_stdlib_only_and_the_shim_runs_without_a_virtualenv(tmp_path):
     # -I -S: no site-packages (so not this .venv) and no PYTHONPATH: only the standard library.
-    modules = [m.name for m in pkgutil.iter_modules(opp_devstack.__path__, "opp_devstack.") if m.name != "opp_devstack.__main__"]
+    modules = [
+        m.name
+        for m in pkgutil.iter_modules(opp_devstack.__path__, "opp_devstack.")
+        if m.name != "opp_devstack.__main__"
+    ]
     src = Path(opp_devstack.__file__).parents[1]
     code = f"import sys; sys.path.insert(0, {str(src)!r}); import " + ", ".join(modules)
     subprocess.run([sys.executable, "-I", "-S", "-c", code], check=True, capture_output=True)
-    answer = subprocess.run([sys.executable, "-I", "-S", str(STACK_SCRIPT), "status", "--data-dir", str(tmp_path)],
-                            check=True, capture_output=True, text=True)
+    answer = subprocess.run(
+        [sys.executable, "-I", "-S", str(STACK_SCRIPT), "status", "--data-dir", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert [line.split()[:2] for line in answer.stdout.splitlines()] == [
-        [name, "stopped"] for name in ("kafka", "ferretdb", *PORTS)]
+        [name, "stopped"] for name in ("kafka", "ferretdb", *PORTS)
+    ]

@@ -34,7 +34,18 @@ def _envelope(event_type: str, state_ref: str) -> dict[str, Any]:
     return {
         "type": "object",
         "description": f"CloudEvents 1.0 envelope of `{event_type}` (structured mode).",
-        "required": ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data", "sequence"],
+        "required": [
+            "specversion",
+            "id",
+            "source",
+            "type",
+            "subject",
+            "time",
+            "datacontenttype",
+            "dataschema",
+            "data",
+            "sequence",
+        ],
         "properties": {
             "specversion": {"const": "1.0"},
             "id": {**text, "description": "Unique; the key to de-duplicate by."},
@@ -54,7 +65,10 @@ def _envelope(event_type: str, state_ref: str) -> dict[str, Any]:
                 "required": ["state", "change"],
                 "properties": {
                     "state": {"$ref": state_ref},
-                    "change": {"type": "object", "description": "What is particular to this event (see the service's README)."},
+                    "change": {
+                        "type": "object",
+                        "description": "What is particular to this event (see the service's README).",
+                    },
                 },
             },
         },
@@ -82,7 +96,11 @@ def document(service: str, title: str, states: dict[str, type[BaseModel]], *, ve
                 "bindings": {"kafka": {"key": {"type": "string", "description": "the aggregate id"}}},
             }
             refs[event_type] = {"$ref": f"#/components/messages/{event_type}"}
-        channels[topic] = {"address": topic, "description": f"Events of `{topic}` aggregates, keyed by id; dead letters go to `{topic}.dlq`.", "messages": refs}
+        channels[topic] = {
+            "address": topic,
+            "description": f"Events of `{topic}` aggregates, keyed by id; dead letters go to `{topic}.dlq`.",
+            "messages": refs,
+        }
         operations[f"publish {topic}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{topic}"},
@@ -155,4 +173,3 @@ def _compare(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
         problems += _compare(old["items"], new["items"], f"{where}[]")
     return problems
-

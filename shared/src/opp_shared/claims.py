@@ -78,7 +78,9 @@ class Lease:
     de-duplicate).
     """
 
-    def __init__(self, claims: Claims, name: str, holder: str, *, slot_seconds: float, clock: Clock | None = None) -> None:
+    def __init__(
+        self, claims: Claims, name: str, holder: str, *, slot_seconds: float, clock: Clock | None = None
+    ) -> None:
         self.claims = claims
         self.name = name
         self.holder = holder

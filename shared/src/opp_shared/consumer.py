@@ -118,7 +118,9 @@ class RecordHandler:
         try:
             event = CloudEvent.from_json_bytes(record.value)
         except Exception as exc:
-            log.warning("record %s/%s@%s is not a CloudEvent; dead-lettered", record.topic, record.partition, record.offset)
+            log.warning(
+                "record %s/%s@%s is not a CloudEvent; dead-lettered", record.topic, record.partition, record.offset
+            )
             await self.dead_letters.send(record, f"undecodable: {exc}")
             EVENTS_CONSUMED.labels(self.group, record.topic, "dead_lettered").inc()
             return Outcome(dead_lettered=True, error=str(exc))

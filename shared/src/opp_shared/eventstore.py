@@ -165,9 +165,7 @@ class EventStore:
         # The relay's query; on MongoDB it touches only the few unpublished records.
         await self.events.create_index([("published", ASCENDING), ("recorded_at", ASCENDING)])
         # A second guard beside `_id`, and the order of a history on MongoDB.
-        await self.events.create_index(
-            [("aggregate_id", ASCENDING), ("sequence", ASCENDING)], unique=True
-        )
+        await self.events.create_index([("aggregate_id", ASCENDING), ("sequence", ASCENDING)], unique=True)
 
     # -- writing -------------------------------------------------------------
 
@@ -287,27 +285,19 @@ class EventStore:
     # -- the relay's side ---------------------------------------------------------
 
     async def unpublished(self, limit: int) -> list[dict[str, Any]]:
-        cursor = self.events.find({"published": False}).sort(
-            [("recorded_at", ASCENDING), ("_id", ASCENDING)]
-        )
+        cursor = self.events.find({"published": False}).sort([("recorded_at", ASCENDING), ("_id", ASCENDING)])
         return await cursor.limit(limit).to_list(None)
 
     async def is_published(self, aggregate_id: str, sequence: int) -> bool:
-        record = await self.events.find_one(
-            {"_id": record_id(aggregate_id, sequence)}, projection={"published": True}
-        )
+        record = await self.events.find_one({"_id": record_id(aggregate_id, sequence)}, projection={"published": True})
         return bool(record and record.get("published"))
 
     async def projected_version(self, aggregate_type: str, aggregate_id: str) -> int:
-        document = await self.projection(aggregate_type).find_one(
-            {"_id": aggregate_id}, projection={"version": True}
-        )
+        document = await self.projection(aggregate_type).find_one({"_id": aggregate_id}, projection={"version": True})
         return int(document["version"]) if document else 0
 
     async def mark_published(self, ids: Iterable[str], at: datetime) -> None:
         ids = list(ids)
         if ids:
             # Setting a flag twice is harmless, so a non-atomic update is fine here.
-            await self.events.update_many(
-                {"_id": {"$in": ids}}, {"$set": {"published": True, "published_at": at}}
-            )
+            await self.events.update_many({"_id": {"$in": ids}}, {"$set": {"published": True, "published_at": at}})

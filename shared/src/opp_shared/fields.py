@@ -69,14 +69,20 @@ def _no_leading_dollar(value: str) -> str:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_one_line)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_one_line)
+]
 LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_multi_line)]
 Reference = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$"),
 ]
-CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2), AfterValidator(_country)]
-CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3), AfterValidator(_currency)]
+CountryCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2), AfterValidator(_country)
+]
+CurrencyCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3), AfterValidator(_currency)
+]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-.]{3,39}$")]
 Url = Annotated[
@@ -86,7 +92,9 @@ Url = Annotated[
 ]
 Version = Annotated[int, Field(ge=1, le=2**53)]
 Day = Annotated[date, BeforeValidator(_iso_date_text), Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
-Key = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_one_line), AfterValidator(_no_leading_dollar)]
+Key = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), AfterValidator(_one_line), AfterValidator(_no_leading_dollar)
+]
 
 
 class StrictBody(BaseModel):

@@ -29,9 +29,10 @@ class PageParams(BaseModel):
     cursor: str | None = Field(None, max_length=2048, description="`next_cursor` of the previous page.")
 
 
-
 def encode_cursor(values: list[Any], *, list_name: str = "") -> str:
-    return base64.urlsafe_b64encode(json.dumps([list_name, *values], separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps([list_name, *values], separators=(",", ":")).encode()).decode().rstrip("=")
+    )
 
 
 def _plain(value: Any) -> bool:

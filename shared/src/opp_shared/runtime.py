@@ -69,7 +69,9 @@ class ServiceRuntime:
         self.db = self.client[settings.database_name]
         self.claims = Claims(self.db[CLAIMS], self.clock)
         self.store = EventStore(self.db, source=settings.event_source, clock=self.clock, on_append=self._wake_relay)
-        self.producer = ProducerHolder(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-{os.getpid()}")
+        self.producer = ProducerHolder(
+            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-{os.getpid()}"
+        )
         self.token_verifier = TokenVerifier(
             secret=settings.jwt_secret.get_secret_value(),
             jwks_url=settings.jwt_jwks_url,
@@ -167,14 +169,19 @@ class ServiceRuntime:
 
     def asyncapi(self) -> dict[str, Any]:
         return asyncapi.document(
-            self.settings.service_name, f"Overseas Partnerships Platform: {self.settings.service_name} events", self.event_states
+            self.settings.service_name,
+            f"Overseas Partnerships Platform: {self.settings.service_name} events",
+            self.event_states,
         )
 
     @property
     def scheduler(self) -> Scheduler:
         if self._scheduler is None:
             self._scheduler = Scheduler(
-                self.jobs, self.clock, interval_seconds=self.settings.scheduler_interval_seconds, lease=self.lease("scheduler")
+                self.jobs,
+                self.clock,
+                interval_seconds=self.settings.scheduler_interval_seconds,
+                lease=self.lease("scheduler"),
             )
         return self._scheduler
 
@@ -197,9 +204,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         self._stopping.clear()
         self._tasks = [asyncio.create_task(self._setup(), name="setup")]
-        self._tasks += [
-            asyncio.create_task(self._supervise(worker), name=worker.name) for worker in self.workers()
-        ]
+        self._tasks += [asyncio.create_task(self._supervise(worker), name=worker.name) for worker in self.workers()]
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -264,7 +269,7 @@ class ServiceRuntime:
                 raise
             except Exception as exc:
                 log.exception("worker %s failed; restarting in %.0fs", worker.name, delay)
-                setattr(worker, "last_error", f"{type(exc).__name__}: {exc}")
+                worker.last_error = f"{type(exc).__name__}: {exc}"
                 try:
                     await asyncio.wait_for(self._stopping.wait(), timeout=delay)
                 except TimeoutError:

@@ -18,6 +18,7 @@ The clock is injected, and `tick()` runs one pass, so tests never wait.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime
 from typing import Any, Protocol
@@ -82,7 +83,5 @@ class Scheduler:
                     await self.tick()
             except UNAVAILABLE as exc:
                 log.warning("scheduler waiting for the database: %s", exc)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=self.interval_seconds)
-            except TimeoutError:
-                pass

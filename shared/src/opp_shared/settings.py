@@ -116,7 +116,7 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _database_name(cls, value: str) -> str:
         if value and any(c in value for c in '/\\. "$'):
-            raise ValueError("a MongoDB database name may not contain / \\ . space \" or $")
+            raise ValueError('a MongoDB database name may not contain / \\ . space " or $')
         return value
 
     @property

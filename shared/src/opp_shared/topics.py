@@ -29,7 +29,7 @@ async def create_all(settings: ServiceSettings) -> list[str]:
 
 def main() -> int:
     settings = ServiceSettings(service_name="topics")
-    for attempt in range(30):
+    for _ in range(30):
         try:
             created = asyncio.run(create_all(settings))
             print(f"topics ready ({len(created)} created)")

@@ -189,8 +189,13 @@ def view(backend):
 
 def event(sequence, name, subject="ptn_1"):
     return CloudEvent(
-        id=f"e{sequence}{name}", source="/opp/partners", type=f"{T}.updated", subject=subject, sequence=sequence,
-        time=datetime(2027, 1, 1, tzinfo=UTC), data={"state": {"id": subject, "name": name}, "change": {}},
+        id=f"e{sequence}{name}",
+        source="/opp/partners",
+        type=f"{T}.updated",
+        subject=subject,
+        sequence=sequence,
+        time=datetime(2027, 1, 1, tzinfo=UTC),
+        data={"state": {"id": subject, "name": name}, "change": {}},
     )
 
 

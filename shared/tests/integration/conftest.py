@@ -16,7 +16,9 @@ async def db(servers, namespace):
 
 @pytest.fixture
 async def store(db):
-    store = EventStore(db, source="/opp/test", projections={"partners.partner": "partners", "partners.agreement": "agreements"})
+    store = EventStore(
+        db, source="/opp/test", projections={"partners.partner": "partners", "partners.agreement": "agreements"}
+    )
     await store.ensure_indexes()
     return store
 

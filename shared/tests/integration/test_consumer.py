@@ -25,13 +25,19 @@ async def kafka(servers, namespace):
 
 
 def event(n, event_type="partners.partner.registered"):
-    return CloudEvent(id=f"e-{n}", source="/opp/test", type=event_type, subject=f"ptn_{n}", sequence=1, data=make_data({"n": n}))
+    return CloudEvent(
+        id=f"e-{n}", source="/opp/test", type=event_type, subject=f"ptn_{n}", sequence=1, data=make_data({"n": n})
+    )
 
 
 def worker(servers, namespace, topic, router, holder, attempts=2):
     return ConsumerWorker(
-        name="test", group_id=f"{namespace}.group", topics=[topic], router=router,
-        bootstrap_servers=servers.kafka_bootstrap, producer=holder,
+        name="test",
+        group_id=f"{namespace}.group",
+        topics=[topic],
+        router=router,
+        bootstrap_servers=servers.kafka_bootstrap,
+        producer=holder,
         policy=RetryPolicy(max_attempts=attempts, backoff_seconds=0.01),
     )
 

@@ -44,12 +44,25 @@ async def test_publishes_each_record_once_in_order_and_marks_it(store, relay, se
         assert [e.sequence for e in events] == [1, 2, 3]
         assert len({r.partition for r in records if r.key == subject.encode()}) == 1  # keyed: one partition
     raw = json.loads(records[0].value)
-    for attribute in ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data", "sequence"):
+    for attribute in (
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "subject",
+        "time",
+        "datacontenttype",
+        "dataschema",
+        "data",
+        "sequence",
+    ):
         assert attribute in raw
     assert dict(records[0].headers)["content-type"] == b"application/cloudevents+json"
 
 
-async def test_a_crash_between_publish_and_mark_republishes_the_same_event(store, relay, servers, namespace, monkeypatch):
+async def test_a_crash_between_publish_and_mark_republishes_the_same_event(
+    store, relay, servers, namespace, monkeypatch
+):
     await store.append(T, "ptn_z", None, change("only", "registered"))
     original = store.mark_published
 
@@ -78,7 +91,10 @@ async def test_a_change_is_never_published_before_the_one_it_follows(store, rela
     first = await store.append(T, "ptn_o", None, change("v1", "registered"))
     await store.append(T, "ptn_o", first, change("v2"))
     # Another API copy with a fast clock: record 2 looks older than record 1.
-    await store.events.update_one({"_id": "ptn_o:1"}, {"$set": {"recorded_at": first_recorded_plus(await store.events.find_one({"_id": "ptn_o:2"}))}})
+    await store.events.update_one(
+        {"_id": "ptn_o:1"},
+        {"$set": {"recorded_at": first_recorded_plus(await store.events.find_one({"_id": "ptn_o:2"}))}},
+    )
     relay.batch_size = 1
     assert await relay.publish_once() == 0  # only record 2 in the batch, and 1 is unpublished: wait
     relay.batch_size = 50
@@ -97,7 +113,7 @@ async def test_an_unreachable_broker_loses_nothing(store):
     producer = ProducerHolder("127.0.0.1:1", client_id="nowhere")
     relay = Relay(store, producer, batch_size=10)
     await store.append(T, "ptn_q", None, change("v1", "registered"))
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - whatever the client raises for an unreachable broker
         await relay.publish_once()
     assert await store.events.count_documents({"published": False}) == 1
     await producer.reset()

@@ -40,7 +40,9 @@ class ExpiryReminders:
 
 def copy_of_service(db, clock):
     store = EventStore(db, source="/opp/test", projections={T: "agreements"}, clock=clock)
-    return Scheduler([ExpiryReminders(Repository(store, AGREEMENT_SAMPLE, InMemoryClaims()))], clock, interval_seconds=3600), store
+    return Scheduler(
+        [ExpiryReminders(Repository(store, AGREEMENT_SAMPLE, InMemoryClaims()))], clock, interval_seconds=3600
+    ), store
 
 
 async def expiring_events(store):
@@ -62,7 +64,9 @@ async def test_two_copies_racing_fire_each_reminder_once(db):
 async def test_a_reminder_missed_while_down_fires_after_restart_and_only_once(db):
     clock = ManualClock(datetime(2027, 1, 1, tzinfo=UTC))
     scheduler, store = copy_of_service(db, clock)
-    await Repository(store, AGREEMENT_SAMPLE, InMemoryClaims()).create("agr_late", Change(f"{T}.drafted", {"expires_on": "2027-03-01", "reminded": False}))
+    await Repository(store, AGREEMENT_SAMPLE, InMemoryClaims()).create(
+        "agr_late", Change(f"{T}.drafted", {"expires_on": "2027-03-01", "reminded": False})
+    )
     assert (await scheduler.tick())["expiry-reminders"] == 0  # not due yet
     # The service is down while the reminder comes due; a new copy starts 50 days later.
     clock.advance(timedelta(days=50))

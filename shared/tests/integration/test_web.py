@@ -45,7 +45,9 @@ async def client(servers, namespace):
 async def test_health_and_metrics(client):
     assert (await client.get("/health/live")).json() == {"status": "ok"}
     ready = await client.get("/health/ready")
-    assert ready.status_code == 200 and ready.json()["checks"]["mongodb"]["ok"] and ready.json()["checks"]["kafka"]["ok"]
+    assert (
+        ready.status_code == 200 and ready.json()["checks"]["mongodb"]["ok"] and ready.json()["checks"]["kafka"]["ok"]
+    )
     await client.get("/api/v1/probes/boom", headers=auth("viewer"))
     metrics = (await client.get("/metrics")).text
     assert 'opp_http_requests_total{method="GET",route="/api/v1/probes/boom",status="500"}' in metrics
@@ -77,7 +79,9 @@ async def test_the_database_being_down_is_a_503_with_retry_after(client):
 async def test_bad_json_is_400_and_a_large_body_413(client):
     headers = auth("viewer") | {"content-type": "application/json"}
     assert_problem(await client.post("/api/v1/probes", content=b"{not json", headers=headers), 400)
-    assert_problem(await client.post("/api/v1/probes", content=json.dumps({"x": "y" * 5000}).encode(), headers=headers), 413)
+    assert_problem(
+        await client.post("/api/v1/probes", content=json.dumps({"x": "y" * 5000}).encode(), headers=headers), 413
+    )
     assert (await client.post("/api/v1/probes", json={"x": "y" * 100}, headers=auth("viewer"))).status_code == 200
 
 

@@ -20,7 +20,11 @@ def test_a_local_token_verifies_with_its_roles():
 
 
 def test_unknown_roles_are_ignored():
-    token = jwt.encode({"sub": "bob", "roles": ["viewer", "janitor"], "iat": int(time.time()), "exp": int(time.time()) + 60}, SECRET, "HS256")
+    token = jwt.encode(
+        {"sub": "bob", "roles": ["viewer", "janitor"], "iat": int(time.time()), "exp": int(time.time()) + 60},
+        SECRET,
+        "HS256",
+    )
     assert verifier().verify(token).roles == frozenset({Role.VIEWER})
 
 

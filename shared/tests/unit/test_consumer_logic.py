@@ -3,7 +3,6 @@
 import asyncio
 from dataclasses import dataclass, field
 
-import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
 from opp_shared.consumer import EventRouter, RecordHandler, RetryPolicy
@@ -30,7 +29,16 @@ class FakeDeadLetters:
 
 
 def event_record(event_type="partners.partner.registered", **extra):
-    event = CloudEvent(id="e-1", source="/opp/partners", type=event_type, subject="ptn_1", sequence=1, data=make_data({}), correlationid="corr-1", **extra)
+    event = CloudEvent(
+        id="e-1",
+        source="/opp/partners",
+        type=event_type,
+        subject="ptn_1",
+        sequence=1,
+        data=make_data({}),
+        correlationid="corr-1",
+        **extra,
+    )
     return Record(event.to_json_bytes())
 
 

@@ -3,8 +3,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from opp_shared.errors import InvalidInput
 from opp_shared.fields import CountryCode, CurrencyCode, Email, LongText, Name, Phone, Url
-from opp_shared.web.http import parse_if_match
 from opp_shared.pagination import _after, decode_cursor, encode_cursor
+from opp_shared.web.http import parse_if_match
 
 
 @pytest.mark.parametrize(
@@ -12,7 +12,11 @@ from opp_shared.pagination import _after, decode_cursor, encode_cursor
     [
         (CountryCode, ["GB", "cn", "de"], ["UK", "XX", "GBR", "", "1A"]),
         (CurrencyCode, ["EUR", "cny"], ["EURO", "XYZ", ""]),
-        (Name, ["Tsinghua University", "清华大学", "École polytechnique"], ["", " ", "a\x00b", "a\nb", "x" * 201, "a\ud800"]),
+        (
+            Name,
+            ["Tsinghua University", "清华大学", "École polytechnique"],
+            ["", " ", "a\x00b", "a\nb", "x" * 201, "a\ud800"],
+        ),
         (LongText, ["line one\nline two\ttab"], ["bell\x07", "x" * 10_001]),
         (Email, ["someone@cam.ac.uk"], ["not-an-email", "a@", "@b.c"]),
         (Phone, ["+44 1223 337733", "010-62782015"], ["call me", "+"]),

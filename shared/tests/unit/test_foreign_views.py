@@ -10,8 +10,12 @@ from opp_shared.testing.fakes import InMemoryVersionedView
 
 def partner_event(subject, sequence, **state):
     return CloudEvent(
-        id=f"{subject}:{sequence}", source="/opp/partners", type="partners.partner.updated", subject=subject,
-        sequence=sequence, data={"state": {"id": subject, **state}, "change": {}},
+        id=f"{subject}:{sequence}",
+        source="/opp/partners",
+        type="partners.partner.updated",
+        subject=subject,
+        sequence=sequence,
+        data={"state": {"id": subject, **state}, "change": {}},
     )
 
 

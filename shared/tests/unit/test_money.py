@@ -21,7 +21,12 @@ def test_codes_without_a_minor_unit_are_not_money(code):
 
 @pytest.mark.parametrize(
     ("amount", "currency", "text", "minor"),
-    [("1234.5", "EUR", "1234.50", 123450), ("500", "JPY", "500", 500), ("1.234", "KWD", "1.234", 1234), ("0", "USD", "0.00", 0)],
+    [
+        ("1234.5", "EUR", "1234.50", 123450),
+        ("500", "JPY", "500", 500),
+        ("1.234", "KWD", "1.234", 1234),
+        ("0", "USD", "0.00", 0),
+    ],
 )
 def test_the_api_form_has_the_currencys_decimals_and_storage_has_minor_units(amount, currency, text, minor):
     money = Money.of(amount, currency)
@@ -83,8 +88,17 @@ def test_allocate_sums_exactly(amount, weights):
 
 
 def test_allocate_gives_the_leftover_to_the_largest_remainders_then_the_earliest():
-    assert [p.to_api()["amount"] for p in Money.of("100.00", "EUR").allocate([Decimal(1)] * 3)] == ["33.34", "33.33", "33.33"]
-    assert [p.to_api()["amount"] for p in Money.of("0.05", "EUR").allocate([Decimal(1)] * 4)] == ["0.02", "0.01", "0.01", "0.01"]
+    assert [p.to_api()["amount"] for p in Money.of("100.00", "EUR").allocate([Decimal(1)] * 3)] == [
+        "33.34",
+        "33.33",
+        "33.33",
+    ]
+    assert [p.to_api()["amount"] for p in Money.of("0.05", "EUR").allocate([Decimal(1)] * 4)] == [
+        "0.02",
+        "0.01",
+        "0.01",
+        "0.01",
+    ]
     with pytest.raises(ValueError):
         Money.of("1", "EUR").allocate([Decimal(0)])
 

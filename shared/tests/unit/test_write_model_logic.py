@@ -47,7 +47,13 @@ def sneak_in(store, version, change):
     """Another writer's record, inserted between a command's load and its insert."""
     previous = Snapshot("ptn_1", version, {"count": 0})
     record, _ = build_record(
-        source="s", aggregate_type=T, aggregate_id="ptn_1", previous=previous, change=change, meta=EventMeta(), now=store.clock.now()
+        source="s",
+        aggregate_type=T,
+        aggregate_id="ptn_1",
+        previous=previous,
+        change=change,
+        meta=EventMeta(),
+        now=store.clock.now(),
     )
     store.records[record["_id"]] = record
 
@@ -57,29 +63,54 @@ def sneak_in(store, version, change):
 
 def test_a_record_carries_the_event_the_state_and_the_meta():
     now = datetime(2027, 1, 1, 8, tzinfo=UTC)
-    meta = EventMeta(actor="alice", correlation_id="c", causation_id="r", traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01")
+    meta = EventMeta(
+        actor="alice", correlation_id="c", causation_id="r", traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01"
+    )
     record, snapshot = build_record(
-        source="/opp/partners", aggregate_type=T, aggregate_id="ptn_1", previous=None,
-        change=Change(f"{T}.registered", {"name": "X"}, {"why": "test"}), meta=meta, now=now,
+        source="/opp/partners",
+        aggregate_type=T,
+        aggregate_id="ptn_1",
+        previous=None,
+        change=Change(f"{T}.registered", {"name": "X"}, {"why": "test"}),
+        meta=meta,
+        now=now,
     )
     assert record["_id"] == "ptn_1:1" and record["published"] is False and record["sequence"] == 1
     event = record["event"]
-    assert (event["subject"], event["sequence"], event["actor"], event["correlationid"], event["causationid"]) == ("ptn_1", 1, "alice", "c", "r")
+    assert (event["subject"], event["sequence"], event["actor"], event["correlationid"], event["causationid"]) == (
+        "ptn_1",
+        1,
+        "alice",
+        "c",
+        "r",
+    )
     assert event["data"] == {"state": snapshot.state, "change": {"why": "test"}}
     assert snapshot.state["created_at"] == snapshot.state["updated_at"] == "2027-01-01T08:00:00.000Z"
     json.dumps(event)  # JSON-safe as stored
 
     later, _ = build_record(
-        source="/opp/partners", aggregate_type=T, aggregate_id="ptn_1", previous=snapshot,
-        change=counted(1), meta=meta, now=now + timedelta(days=1),
+        source="/opp/partners",
+        aggregate_type=T,
+        aggregate_id="ptn_1",
+        previous=snapshot,
+        change=counted(1),
+        meta=meta,
+        now=now + timedelta(days=1),
     )
     assert later["_id"] == "ptn_1:2" and later["event"]["data"]["state"]["created_at"] == "2027-01-01T08:00:00.000Z"
 
 
 def test_an_event_type_must_belong_to_the_aggregate_and_meta_fields_belong_to_the_store():
     with pytest.raises(ValueError):
-        build_record(source="s", aggregate_type=T, aggregate_id="x", previous=None,
-                     change=Change("partners.agreement.drafted", {}), meta=EventMeta(), now=datetime.now(UTC))
+        build_record(
+            source="s",
+            aggregate_type=T,
+            aggregate_id="x",
+            previous=None,
+            change=Change("partners.agreement.drafted", {}),
+            meta=EventMeta(),
+            now=datetime.now(UTC),
+        )
     with pytest.raises(ValueError):
         Change(f"{T}.updated", {"version": 3})
 
@@ -139,7 +170,15 @@ async def test_a_command_that_always_loses_gives_up_with_a_retryable_409(store, 
 
 async def test_reads_roll_forward_over_a_projection_that_was_not_written(store, repo):
     created = await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
-    record, _ = build_record(source="s", aggregate_type=T, aggregate_id="ptn_1", previous=created, change=counted(3), meta=EventMeta(), now=store.clock.now())
+    record, _ = build_record(
+        source="s",
+        aggregate_type=T,
+        aggregate_id="ptn_1",
+        previous=created,
+        change=counted(3),
+        meta=EventMeta(),
+        now=store.clock.now(),
+    )
     store.records[record["_id"]] = record  # inserted, then the process died before projecting
     assert (await repo.get("ptn_1")).state["count"] == 3
 
@@ -159,9 +198,13 @@ async def test_an_idempotency_key_creates_once_and_answers_the_first_result(stor
     assert again.id == first.id and again.state == first.state and again.version == 1
     with pytest.raises(InvalidInput):
         await repo.create_once("s", CreateRequest(caller="alice", key="k1", body={"name": "Y"}), create)
-    other_caller, replayed_other = await repo.create_once("s", CreateRequest(caller="bob", key="k1", body={"name": "X"}), create)
+    other_caller, replayed_other = await repo.create_once(
+        "s", CreateRequest(caller="bob", key="k1", body={"name": "X"}), create
+    )
     assert other_caller.id != first.id and not replayed_other
-    without_key, replayed_without = await repo.create_once("s", CreateRequest(caller="alice", key=None, body={}), create)
+    without_key, replayed_without = await repo.create_once(
+        "s", CreateRequest(caller="alice", key=None, body={}), create
+    )
     assert without_key.id not in (first.id, other_caller.id) and not replayed_without
 
 
@@ -224,7 +267,15 @@ async def test_the_relay_waits_for_a_predecessor_outside_its_batch(store, clock)
 
 async def test_the_relay_projects_a_record_the_request_did_not(store):
     first = await store.append(T, "ptn_a", None, Change(f"{T}.registered", {"count": 0}))
-    record, _ = build_record(source="s", aggregate_type=T, aggregate_id="ptn_a", previous=first, change=counted(4), meta=EventMeta(), now=store.clock.now())
+    record, _ = build_record(
+        source="s",
+        aggregate_type=T,
+        aggregate_id="ptn_a",
+        previous=first,
+        change=counted(4),
+        meta=EventMeta(),
+        now=store.clock.now(),
+    )
     store.records[record["_id"]] = record
     await Relay(store, FakeProducerHolder()).publish_once()
     assert (await store.documents(T).find_one({"_id": "ptn_a"})) == {**record["event"]["data"]["state"], "_id": "ptn_a"}

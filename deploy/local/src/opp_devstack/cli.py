@@ -37,30 +37,43 @@ from opp_devstack.servers import down, groups, specs, start, status, stop, up
 
 def _parser() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--data-dir", type=Path,
-                         help="data dir of the stack (OPP_STACK_DATA_DIR, default <repo>/.data)")
+    options.add_argument(
+        "--data-dir", type=Path, help="data dir of the stack (OPP_STACK_DATA_DIR, default <repo>/.data)"
+    )
     options.add_argument("--kafka-port", type=int, help="Kafka listener (OPP_STACK_KAFKA_PORT, default 9092)")
-    options.add_argument("--kafka-controller-port", type=int,
-                         help="Kafka KRaft controller (OPP_STACK_KAFKA_CONTROLLER_PORT, default 9093)")
+    options.add_argument(
+        "--kafka-controller-port",
+        type=int,
+        help="Kafka KRaft controller (OPP_STACK_KAFKA_CONTROLLER_PORT, default 9093)",
+    )
     options.add_argument("--mongo-port", type=int, help="FerretDB MongoDB port (OPP_STACK_MONGO_PORT, default 27017)")
-    options.add_argument("--ferretdb-debug-port", type=int,
-                         help="FerretDB debug HTTP port (OPP_STACK_FERRETDB_DEBUG_PORT, default 8088)")
+    options.add_argument(
+        "--ferretdb-debug-port", type=int, help="FerretDB debug HTTP port (OPP_STACK_FERRETDB_DEBUG_PORT, default 8088)"
+    )
     options.add_argument("--timeout", type=float, help="seconds to wait for readiness (OPP_STACK_TIMEOUT, default 90)")
 
     parser = argparse.ArgumentParser(
-        prog="stack.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="The services and their ports: " + ", ".join(
-            f"{name} {service.port} (OPP_STACK_{name.upper()}_PORT)" for name, service in manifest.services().items()))
+        prog="stack.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="The services and their ports: "
+        + ", ".join(
+            f"{name} {service.port} (OPP_STACK_{name.upper()}_PORT)" for name, service in manifest.services().items()
+        ),
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("install", help="fetch/build (cached)").add_argument(
-        "which", nargs="?", default="all", choices=[*INSTALLERS, "all"])
+        "which", nargs="?", default="all", choices=[*INSTALLERS, "all"]
+    )
     for name, text in (("start", "start in the background, wait until ready"), ("stop", "stop cleanly, keep data")):
         sub = commands.add_parser(name, parents=[options], help=text)
         sub.add_argument("which", nargs="?", default="servers", choices=[*groups(), *specs()])
     commands.add_parser("up", parents=[options], help="install, start servers and services, wait until ready")
     commands.add_parser("down", parents=[options], help="stop services and servers, keep data")
     commands.add_parser("status", parents=[options], help="one line per server and service")
-    commands.add_parser("generate", help="write the service blocks of nginx.conf and docker-compose.yml from the manifest")
+    commands.add_parser(
+        "generate", help="write the service blocks of nginx.conf and docker-compose.yml from the manifest"
+    )
     return parser
 
 
@@ -77,8 +90,13 @@ def main(argv: list[str] | None = None) -> int:
             generate.write()
             return 0
         cfg = StackConfig.from_env(
-            data_dir=args.data_dir, kafka_port=args.kafka_port, kafka_controller_port=args.kafka_controller_port,
-            mongo_port=args.mongo_port, ferretdb_debug_port=args.ferretdb_debug_port, timeout=args.timeout)
+            data_dir=args.data_dir,
+            kafka_port=args.kafka_port,
+            kafka_controller_port=args.kafka_controller_port,
+            mongo_port=args.mongo_port,
+            ferretdb_debug_port=args.ferretdb_debug_port,
+            timeout=args.timeout,
+        )
         if args.command == "up":
             up(cfg)
         elif args.command == "down":

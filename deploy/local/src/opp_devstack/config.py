@@ -86,8 +86,10 @@ class StackConfig:
     def ports(self) -> dict[str, int]:
         """Every port by name: the servers' (kafka_port, ...), then each service's (<name>_port).
         These names are the pid files' and, upper-cased, the OPP_STACK_* variables'."""
-        return {**{name: getattr(self, name) for name in SERVER_PORTS},
-                **{f"{service}_port": port for service, port in self.service_ports.items()}}
+        return {
+            **{name: getattr(self, name) for name in SERVER_PORTS},
+            **{f"{service}_port": port for service, port in self.service_ports.items()},
+        }
 
     def with_ports(self, ports: Mapping[str, int]) -> StackConfig:
         """This config with the given ports (named as ports() names them) changed."""

@@ -1,6 +1,6 @@
-"""The parts of nginx.conf, docker-compose.yml and the event catalogue that name each service, written from the manifest.
+"""What nginx.conf, docker-compose.yml and the event catalogue say of each service, written from the manifest.
 
-Both files are hand-written but for one block between two marker comments,
+The first two files are hand-written but for one block between two marker comments,
 which repeats services/manifest.toml line for line: in deploy/gateway/nginx.conf
 a `location` per route prefix of each service and per document it serves; in
 docker-compose.yml each service's definition and the gateway's wait for them.
@@ -77,7 +77,11 @@ def catalogue_lines() -> list[str]:
     return lines
 
 
-GENERATED: dict[Path, Callable[[], list[str]]] = {NGINX_CONF: nginx_lines, COMPOSE: compose_lines, CATALOGUE: catalogue_lines}
+GENERATED: dict[Path, Callable[[], list[str]]] = {
+    NGINX_CONF: nginx_lines,
+    COMPOSE: compose_lines,
+    CATALOGUE: catalogue_lines,
+}
 
 
 def render(path: Path) -> str:

@@ -117,12 +117,23 @@ def install_kafka() -> None:
         # end up on the classpath next to the new ones.
         shutil.rmtree(KAFKA_LIBS, ignore_errors=True)
         run_tool(
-            [mvn, "-q", "-B", f"-Dmaven.repo.local={M2_REPO}", "-f", str(KAFKA_POM),
-             "dependency:copy-dependencies", f"-DoutputDirectory={KAFKA_LIBS}"],
+            [
+                mvn,
+                "-q",
+                "-B",
+                f"-Dmaven.repo.local={M2_REPO}",
+                "-f",
+                str(KAFKA_POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={KAFKA_LIBS}",
+            ],
             "fetching the Kafka jars",
         )
-        missing = [j for j in (f"kafka_2.13-{KAFKA_VERSION}.jar", f"kafka-tools-{KAFKA_VERSION}.jar")
-                   if not (KAFKA_LIBS / j).is_file()]
+        missing = [
+            j
+            for j in (f"kafka_2.13-{KAFKA_VERSION}.jar", f"kafka-tools-{KAFKA_VERSION}.jar")
+            if not (KAFKA_LIBS / j).is_file()
+        ]
         if missing:
             raise StackError(f"Maven finished but {', '.join(missing)} is missing from {KAFKA_LIBS}")
         KAFKA_MARKER.write_text(_file_digest(KAFKA_POM) + "\n")
@@ -130,8 +141,11 @@ def install_kafka() -> None:
 
 
 def ferretdb_installed() -> bool:
-    return FERRETDB_BIN.is_file() and FERRETDB_MARKER.is_file() and (
-        FERRETDB_MARKER.read_text().strip() == FERRETDB_VERSION)
+    return (
+        FERRETDB_BIN.is_file()
+        and FERRETDB_MARKER.is_file()
+        and (FERRETDB_MARKER.read_text().strip() == FERRETDB_VERSION)
+    )
 
 
 def _go_env() -> dict[str, str]:
@@ -179,8 +193,14 @@ def install_ferretdb() -> None:
         FERRETDB_MARKER.unlink(missing_ok=True)
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
 
-        download = subprocess.run([go, "mod", "download", "-json", f"{FERRETDB_MODULE}@{FERRETDB_VERSION}"],
-                                  check=False, capture_output=True, text=True, env=env, cwd=CACHE_DIR)
+        download = subprocess.run(
+            [go, "mod", "download", "-json", f"{FERRETDB_MODULE}@{FERRETDB_VERSION}"],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=CACHE_DIR,
+        )
         try:
             module = json.loads(download.stdout)
         except json.JSONDecodeError:
@@ -198,8 +218,12 @@ def install_ferretdb() -> None:
         tmp_bin = FERRETDB_BIN.with_name("ferretdb.tmp")
         # -buildvcs=false: the copy sits inside this repository's git work
         # tree, whose commit must not be stamped into FerretDB's version info.
-        run_tool([go, "build", "-trimpath", "-buildvcs=false", "-o", str(tmp_bin), "./cmd/ferretdb"],
-                 "building FerretDB", env=env, cwd=FERRETDB_SRC)
+        run_tool(
+            [go, "build", "-trimpath", "-buildvcs=false", "-o", str(tmp_bin), "./cmd/ferretdb"],
+            "building FerretDB",
+            env=env,
+            cwd=FERRETDB_SRC,
+        )
         check = subprocess.run([str(tmp_bin), "--version"], check=False, capture_output=True, text=True)
         if check.returncode != 0 or FERRETDB_VERSION not in check.stdout:
             raise StackError(f"the FerretDB binary built does not run:\n{check.stdout}{check.stderr}")
@@ -219,8 +243,11 @@ def install_python() -> None:
             say(f"==> installing uv {UV_VERSION} (first time only)")
             run_tool([sys.executable, "-m", "venv", str(UV_TOOLS)], "creating the tools venv")
             run_tool([str(UV_TOOLS / "bin" / "pip"), "install", "--quiet", f"uv=={UV_VERSION}"], "installing uv")
-        run_tool([str(UV_BIN), "sync", "--frozen", "--all-packages", "--quiet"],
-                 "syncing the project's .venv (uv sync)", cwd=REPO_ROOT)
+        run_tool(
+            [str(UV_BIN), "sync", "--frozen", "--all-packages", "--quiet"],
+            "syncing the project's .venv (uv sync)",
+            cwd=REPO_ROOT,
+        )
 
 
 # What `install` accepts, in the order `all` runs them.

@@ -66,8 +66,10 @@ def _service(name: str, entry: dict[str, object], path: Path) -> Service:
     wrong = [key for key, kind in expected.items() if not isinstance(entry.get(key), kind)]
     wrong += sorted(set(entry) - set(expected) - {"events"})
     if wrong:
-        raise StackError(f"{path}: [services.{name}] needs exactly port (a number), database, settings "
-                         f"(strings) and routes (a list), and may have events; look at {', '.join(wrong)}")
+        raise StackError(
+            f"{path}: [services.{name}] needs exactly port (a number), database, settings "
+            f"(strings) and routes (a list), and may have events; look at {', '.join(wrong)}"
+        )
     routes = tuple(str(r) for r in entry["routes"])  # type: ignore[union-attr]
     if not all(r.startswith("/") and not r.endswith("/") for r in routes):
         raise StackError(f"{path}: the routes of {name} must be paths without a trailing slash: {routes}")
@@ -87,7 +89,11 @@ def _events(name: str, table: object, path: Path) -> dict[str, tuple[str, ...]]:
         service, _, aggregate = topic.partition(".")
         if service != name or not _NAME.match(aggregate):
             raise StackError(f"{path}: {name} can only publish to topics named {name}.<aggregate>, not {topic!r}")
-        if not isinstance(actions, list) or not actions or not all(isinstance(a, str) and _NAME.match(a) for a in actions):
+        if (
+            not isinstance(actions, list)
+            or not actions
+            or not all(isinstance(a, str) and _NAME.match(a) for a in actions)
+        ):
             raise StackError(f"{path}: the events of {topic} must be a list of lower-case action names")
         if len(set(actions)) != len(actions):
             raise StackError(f"{path}: {topic} names an action twice")
@@ -98,8 +104,10 @@ def _events(name: str, table: object, path: Path) -> dict[str, tuple[str, ...]]:
 def _check_unique(found: dict[str, Service], path: Path) -> None:
     # The gateway routes by path prefix alone and each service owns its database:
     # neither may be shared, and no prefix may cover another service's.
-    for kind, values in (("port", [s.port for s in found.values()]),
-                         ("database", [s.database for s in found.values()])):
+    for kind, values in (
+        ("port", [s.port for s in found.values()]),
+        ("database", [s.database for s in found.values()]),
+    ):
         if len(set(values)) != len(values):
             raise StackError(f"{path}: two services have the same {kind}: {values}")
     owners = [(route, s.name) for s in found.values() for route in s.routes]

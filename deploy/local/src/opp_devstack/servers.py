@@ -28,11 +28,28 @@ from opp_devstack import manifest, probes
 from opp_devstack.common import REPO_ROOT, VENV_PYTHON, StackError, say
 from opp_devstack.config import StackConfig, variable
 from opp_devstack.install import (
-    FERRETDB_BIN, FERRETDB_VERSION, KAFKA_LIBS, KAFKA_LOG4J, KAFKA_TEMPLATE, KAFKA_VERSION,
-    install, install_ferretdb, install_kafka, install_python, require_tool,
+    FERRETDB_BIN,
+    FERRETDB_VERSION,
+    KAFKA_LIBS,
+    KAFKA_LOG4J,
+    KAFKA_TEMPLATE,
+    KAFKA_VERSION,
+    install,
+    install_ferretdb,
+    install_kafka,
+    install_python,
+    require_tool,
 )
 from opp_devstack.processes import (
-    CHILDREN, LOG_TAIL_LINES, alive, cmdline, file_lock, port_free, read_pid_file, tail, terminate,
+    CHILDREN,
+    LOG_TAIL_LINES,
+    alive,
+    cmdline,
+    file_lock,
+    port_free,
+    read_pid_file,
+    tail,
+    terminate,
     write_pid_file,
 )
 
@@ -60,6 +77,7 @@ class Server:
 
 # ---- Kafka ----
 
+
 def _java() -> str:
     return require_tool("java", "to run Kafka (Java 17)")
 
@@ -72,7 +90,8 @@ def _prepare_kafka(cfg: StackConfig) -> None:
     cfg.kafka_log_dirs.mkdir(parents=True, exist_ok=True)
     # Rendered on every start, so that other ports on an existing data dir work.
     text = string.Template(KAFKA_TEMPLATE.read_text()).substitute(
-        port=cfg.kafka_port, controller_port=cfg.kafka_controller_port, log_dirs=cfg.kafka_log_dirs)
+        port=cfg.kafka_port, controller_port=cfg.kafka_controller_port, log_dirs=cfg.kafka_log_dirs
+    )
     cfg.kafka_properties.write_text(text)
     if (cfg.kafka_log_dirs / "meta.properties").exists():
         return  # formatted before: keep the cluster id and the data
@@ -81,19 +100,27 @@ def _prepare_kafka(cfg: StackConfig) -> None:
     result = subprocess.run([*storage_tool, "random-uuid"], check=False, capture_output=True, text=True)
     if result.returncode == 0:
         cluster_id = result.stdout.split()[-1]
-        result = subprocess.run([*storage_tool, "format", "-t", cluster_id, "-c", str(cfg.kafka_properties)],
-                                check=False, capture_output=True, text=True)
+        result = subprocess.run(
+            [*storage_tool, "format", "-t", cluster_id, "-c", str(cfg.kafka_properties)],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
     if result.returncode != 0:
         raise StackError(f"formatting the Kafka storage failed:\n{result.stdout}{result.stderr}")
 
 
 def _kafka_command(cfg: StackConfig) -> list[str]:
     return [
-        _java(), "-Xms256m", "-Xmx512m",
-        "-cp", _kafka_classpath(),
+        _java(),
+        "-Xms256m",
+        "-Xmx512m",
+        "-cp",
+        _kafka_classpath(),
         f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
         f"-Dkafka.logs.dir={cfg.logs_dir}",
-        "kafka.Kafka", str(cfg.kafka_properties),
+        "kafka.Kafka",
+        str(cfg.kafka_properties),
     ]
 
 
@@ -113,6 +140,7 @@ KAFKA = Server(
 
 
 # ---- FerretDB ----
+
 
 def _prepare_ferretdb(cfg: StackConfig) -> None:
     # FerretDB does not create the SQLite directory itself.
@@ -159,17 +187,20 @@ FERRETDB = Server(
 
 # ---- the platform's own services ----
 
+
 def _service_env(cfg: StackConfig, service: str) -> dict[str, str]:
     # The caller's OPP_* settings (a JWT secret, a log level) pass through;
     # where the servers and this service listen comes from the stack.
     env = dict(os.environ)
-    env.update({
-        "OPP_MONGO_URL": cfg.mongo_url,
-        "OPP_KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
-        "OPP_HTTP_HOST": "127.0.0.1",
-        "OPP_HTTP_PORT": str(cfg.service_ports[service]),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "OPP_MONGO_URL": cfg.mongo_url,
+            "OPP_KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+            "OPP_HTTP_HOST": "127.0.0.1",
+            "OPP_HTTP_PORT": str(cfg.service_ports[service]),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -211,6 +242,7 @@ def select(which: str) -> list[str]:
 
 
 # ---- start and stop ----
+
 
 def running_pid(cfg: StackConfig, server: str) -> int | None:
     """Pid of this stack's server if it is alive, else None (a stale pid file is removed)."""
@@ -259,9 +291,11 @@ def _start_locked(cfg: StackConfig, server: str) -> int:
     if pid is not None:
         running_cfg = _as_started(cfg, server)
         if running_cfg != cfg:
-            raise StackError(f"{spec.title} of {cfg.data_dir} is already running (pid {pid}) on "
-                             f"{spec.address(running_cfg)}, not on {spec.address(cfg)}. "
-                             f"Stop it first: stack.py stop {server} --data-dir {cfg.data_dir}")
+            raise StackError(
+                f"{spec.title} of {cfg.data_dir} is already running (pid {pid}) on "
+                f"{spec.address(running_cfg)}, not on {spec.address(cfg)}. "
+                f"Stop it first: stack.py stop {server} --data-dir {cfg.data_dir}"
+            )
         # Ours, alive, same ports: wait in case it is still starting (a parallel `start`).
         deadline = time.monotonic() + cfg.timeout
         while not spec.ready(cfg):
@@ -277,7 +311,8 @@ def _start_locked(cfg: StackConfig, server: str) -> int:
         if not port_free(port):
             raise StackError(
                 f"cannot start {spec.title}: port {port} ({variable(name)}) on 127.0.0.1 is already in use "
-                f"by another process. Find it with `ss -ltnp 'sport = :{port}'`, or choose another port.")
+                f"by another process. Find it with `ss -ltnp 'sport = :{port}'`, or choose another port."
+            )
 
     for d in (cfg.logs_dir, cfg.run_dir):
         d.mkdir(parents=True, exist_ok=True)
@@ -290,8 +325,12 @@ def _start_locked(cfg: StackConfig, server: str) -> int:
         log.write(f"\n===== stack.py start {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n")
         log.flush()
         proc = subprocess.Popen(
-            spec.command(cfg), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=cfg.data_dir, env=spec.env(cfg),
+            spec.command(cfg),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cfg.data_dir,
+            env=spec.env(cfg),
             # Own session: survives the calling shell (and its Ctrl-C), and
             # stop() can signal its whole process group.
             start_new_session=True,
@@ -353,8 +392,14 @@ def stop(cfg: StackConfig | None = None, which: str = "servers") -> None:
 def create_topics(cfg: StackConfig) -> None:
     """Every topic of the event catalogue and its dead-letter topic (as compose's `topics` step)."""
     env = dict(os.environ, OPP_KAFKA_BOOTSTRAP_SERVERS=cfg.kafka_bootstrap)
-    result = subprocess.run([str(VENV_PYTHON), "-m", "opp_shared.topics"], env=env, capture_output=True, text=True,
-                            timeout=120, cwd=REPO_ROOT)
+    result = subprocess.run(
+        [str(VENV_PYTHON), "-m", "opp_shared.topics"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+    )
     if result.returncode != 0:
         raise StackError(f"creating the Kafka topics failed:\n{result.stdout}{result.stderr}")
     say(f"==> {result.stdout.strip()}")

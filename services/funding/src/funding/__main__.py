@@ -1,8 +1,8 @@
 """`python -m funding`: run the funding service (parts chosen by OPP_RUN)."""
 
-from opp_shared.serve import serve
 from funding.main import create_app
 from funding.settings import FundingSettings
+from opp_shared.serve import serve
 
 
 def main() -> None:

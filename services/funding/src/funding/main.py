@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from funding.settings import FundingSettings
 from opp_shared.clock import Clock
 from opp_shared.foreign_views import PARTNER_DIRECTORY, PartnerDirectory
 from opp_shared.ports import ServicePorts
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
-from funding.settings import FundingSettings
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,20 @@
 """The funding service wired on in-memory ports."""
 
-from opp_shared.envelope import CloudEvent
-from opp_shared.testing.fakes import InMemoryPorts
 from funding.main import wire
 from funding.settings import FundingSettings
+from opp_shared.envelope import CloudEvent
+from opp_shared.testing.fakes import InMemoryPorts
 
 
 async def test_the_partner_directory_follows_the_partners_topic():
     ports = InMemoryPorts("funding")
     service = wire(ports, FundingSettings())
     event = CloudEvent(
-        id="e1", source="/opp/partners", type="partners.partner.registered", subject="ptn_1", sequence=1,
+        id="e1",
+        source="/opp/partners",
+        type="partners.partner.registered",
+        subject="ptn_1",
+        sequence=1,
         data={"state": {"id": "ptn_1", "name": "University of Toronto", "status": "active"}, "change": {}},
     )
     assert await ports.deliver(event) == 1

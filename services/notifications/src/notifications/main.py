@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from notifications.api.notifications import notifications_router
+from notifications.settings import NotificationsSettings
+from notifications.store.inbox import Inbox
 from opp_shared.catalogue import all_topics
 from opp_shared.clock import Clock
 from opp_shared.consumer import EventRouter
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
-from notifications.api.notifications import notifications_router
-from notifications.settings import NotificationsSettings
-from notifications.store.inbox import Inbox
 
 # Every other service's topics: notifications reacts to all of it.
 WATCHED_TOPICS = [t for t in all_topics() if not t.startswith("notifications.")]

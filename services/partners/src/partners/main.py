@@ -68,7 +68,9 @@ def wire(ports: ServicePorts, settings: PartnersSettings) -> Partners:
         families=AgreementFamilies(agreements, agreement_queries),
         portfolios=PortfolioQueries(partners, agreement_queries, center_queries, feed),
     )
-    ports.add_consumer("follow-ups", FOLLOW_UP_TOPICS, follow_ups(service.partners, service.agreements, service.centers))
+    ports.add_consumer(
+        "follow-ups", FOLLOW_UP_TOPICS, follow_ups(service.partners, service.agreements, service.centers)
+    )
     ports.add_consumer("portfolio", list(SECTIONS), feed.router())
     for job in schedule(service.agreements, settings):
         ports.add_job(job)
@@ -82,7 +84,8 @@ def create_app(settings: PartnersSettings | None = None, *, clock: Clock | None 
     app = create_service_app(
         runtime,
         title="Overseas Partnerships Platform: partners",
-        description="Partner organizations, agreements with their whole life cycle, joint research centers, and each partner's portfolio.",
+        description="Partner organizations, agreements with their whole life cycle, joint research centers, "
+        "and each partner's portfolio.",
         routers=[
             partners_router(service.partners, service.partner_queries, service.portfolios),
             agreements_router(service.agreements, service.agreement_queries, service.families),

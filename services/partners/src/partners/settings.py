@@ -14,5 +14,6 @@ class PartnersSettings(ServiceSettings):
         default=60,
         ge=1,
         le=3650,
-        description="An agreement waiting this many days before signature (since submission, or drafting) raises signature_overdue.",
+        description="An agreement waiting this many days before signature (since submission, or drafting) "
+        "raises signature_overdue.",
     )

@@ -25,7 +25,9 @@ class PartnersApi:
         return getattr(self.client, name)
 
     async def register(self, name="University of Tokyo", country="JP", kind="university", **extra):
-        answer = await self.client.post("/api/v1/partners", json={"name": name, "kind": kind, "country": country, **extra}, headers=WRITER)
+        answer = await self.client.post(
+            "/api/v1/partners", json={"name": name, "kind": kind, "country": country, **extra}, headers=WRITER
+        )
         assert answer.status_code == 201, answer.text
         return answer.json()
 

@@ -23,7 +23,13 @@ async def test_the_whole_life_cycle(api):
     assert active["status"] == "active" and active["version"] == 4
     terminated = await api.act(aid, "terminate", {"reason": "partner withdrew"})
     assert terminated["status"] == "terminated" and terminated["terminated_on"] == "2027-03-01"
-    assert await api.history_types(f"/api/v1/agreements/{aid}") == ["drafted", "submitted", "signed", "activated", "terminated"]
+    assert await api.history_types(f"/api/v1/agreements/{aid}") == [
+        "drafted",
+        "submitted",
+        "signed",
+        "activated",
+        "terminated",
+    ]
 
 
 async def test_an_illegal_transition_is_409_and_changes_nothing(api):
@@ -53,9 +59,17 @@ async def test_an_archived_partner_cannot_become_a_party(api):
     partner = await api.register()
     archived = await api.post(f"/api/v1/partners/{partner['id']}/archive", json={"reason": "closed"}, headers=WRITER)
     assert archived.status_code == 200 and archived.json()["status"] == "archived"
-    answer = await api.post("/api/v1/agreements", json={"type": "mou", "title": "x", "parties": [{"partner_id": partner["id"]}]}, headers=WRITER)
+    answer = await api.post(
+        "/api/v1/agreements",
+        json={"type": "mou", "title": "x", "parties": [{"partner_id": partner["id"]}]},
+        headers=WRITER,
+    )
     assert answer.status_code == 409 and answer.json()["partner_id"] == partner["id"]
-    unknown = await api.post("/api/v1/agreements", json={"type": "mou", "title": "x", "parties": [{"partner_id": "ptn_nope"}]}, headers=WRITER)
+    unknown = await api.post(
+        "/api/v1/agreements",
+        json={"type": "mou", "title": "x", "parties": [{"partner_id": "ptn_nope"}]},
+        headers=WRITER,
+    )
     assert unknown.status_code == 409
 
 
@@ -64,7 +78,9 @@ async def test_renewal_makes_a_linked_successor_once(api):
     agreement = await api.draft([{"partner_id": partner["id"]}], effective_from="2022-03-01", expires_on="2027-03-31")
     for action, body in (("submit", None), ("sign", {"signed_on": "2022-02-01"}), ("activate", None)):
         await api.act(agreement["id"], action, body)
-    successor = await api.act(agreement["id"], "renew", {"expires_on": "2032-03-31", "effective_from": "2027-04-01"}, expect=201)
+    successor = await api.act(
+        agreement["id"], "renew", {"expires_on": "2032-03-31", "effective_from": "2027-04-01"}, expect=201
+    )
     assert successor["renewal_of"] == agreement["id"] and successor["status"] == "draft"
     assert successor["expires_on"] == "2032-03-31" and successor["party_ids"] == [partner["id"]]
     again = await api.act(agreement["id"], "renew", {"expires_on": "2033-03-31"}, expect=409)
@@ -79,17 +95,23 @@ async def test_amendments_and_framework_children_are_linked_on_the_parent(api):
     for action, body in (("submit", None), ("sign", {"signed_on": "2027-01-10"})):
         await api.act(framework["id"], action, body)
     child = await api.draft([{"partner_id": partner["id"]}], type="mou", framework_id=framework["id"])
-    amendment = await api.draft([{"partner_id": partner["id"]}], type="framework", title="Amendment 1", amends=framework["id"])
+    amendment = await api.draft(
+        [{"partner_id": partner["id"]}], type="framework", title="Amendment 1", amends=framework["id"]
+    )
 
     async def linked():
         parent = (await api.get(f"/api/v1/agreements/{framework['id']}", headers=READER)).json()
-        return parent if parent["under_framework"] == [child["id"]] and parent["amendments"] == [amendment["id"]] else None
+        return (
+            parent if parent["under_framework"] == [child["id"]] and parent["amendments"] == [amendment["id"]] else None
+        )
 
     await eventually(linked)
     family = (await api.get(f"/api/v1/agreements/{framework['id']}/family", headers=READER)).json()
     assert family["under_framework"] == [child["id"]] and family["amendments"] == [amendment["id"]]
     not_framework = await api.post(
-        "/api/v1/agreements", json={"type": "mou", "title": "x", "parties": [{"partner_id": partner["id"]}], "framework_id": child["id"]}, headers=WRITER
+        "/api/v1/agreements",
+        json={"type": "mou", "title": "x", "parties": [{"partner_id": partner["id"]}], "framework_id": child["id"]},
+        headers=WRITER,
     )
     assert not_framework.status_code == 409
 
@@ -99,10 +121,25 @@ async def test_terms_are_locked_after_signature_but_documents_are_not(api):
     agreement = await api.draft([{"partner_id": partner["id"]}])
     await api.act(agreement["id"], "submit")
     signed = await api.act(agreement["id"], "sign", {"signed_on": "2027-02-01"})
-    locked = await api.patch(f"/api/v1/agreements/{agreement['id']}", json={"title": "new"}, headers=WRITER | {"If-Match": '"3"'})
+    locked = await api.patch(
+        f"/api/v1/agreements/{agreement['id']}", json={"title": "new"}, headers=WRITER | {"If-Match": '"3"'}
+    )
     assert locked.status_code == 409 and locked.json()["fields"] == ["title"]
-    document = {"name": "signed.pdf", "media_type": "application/pdf", "checksum": "sha256:" + "a" * 64, "location": "s3://agreements/x.pdf"}
-    edited = await api.patch(f"/api/v1/agreements/{agreement['id']}", json={"documents": [document]}, headers=WRITER | {"If-Match": f'"{signed["version"]}"'})
+    document = {
+        "name": "signed.pdf",
+        "media_type": "application/pdf",
+        "checksum": "sha256:" + "a" * 64,
+        "location": "s3://agreements/x.pdf",
+    }
+    edited = await api.patch(
+        f"/api/v1/agreements/{agreement['id']}",
+        json={"documents": [document]},
+        headers=WRITER | {"If-Match": f'"{signed["version"]}"'},
+    )
     assert edited.status_code == 200 and edited.json()["documents"][0]["version"] == 1
-    stale = await api.patch(f"/api/v1/agreements/{agreement['id']}", json={"notes": "x"}, headers=WRITER | {"If-Match": f'"{signed["version"]}"'})
+    stale = await api.patch(
+        f"/api/v1/agreements/{agreement['id']}",
+        json={"notes": "x"},
+        headers=WRITER | {"If-Match": f'"{signed["version"]}"'},
+    )
     assert stale.status_code == 412

@@ -3,7 +3,8 @@ directors rule, usable partners, list filters, edits with If-Match, closing."""
 
 from __future__ import annotations
 
-from opp_shared.testing.helpers import assert_problem as problem, auth
+from opp_shared.testing.helpers import assert_problem as problem
+from opp_shared.testing.helpers import auth
 
 WRITER = auth("partnerships_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -11,7 +12,9 @@ C = "/api/v1/centers"
 
 
 async def establish(api, name, partner_ids, **extra) -> dict:
-    answer = await api.post(C, json={"name": name, "partner_ids": partner_ids, "established_on": "2026-09-01", **extra}, headers=WRITER)
+    answer = await api.post(
+        C, json={"name": name, "partner_ids": partner_ids, "established_on": "2026-09-01", **extra}, headers=WRITER
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -42,10 +45,18 @@ async def test_establish_answers_201_and_the_center_reads_back(api):
     assert answer.headers["ETag"] == '"1"' and answer.headers["Location"] == f"{C}/{created['id']}"
     assert created["id"].startswith("ctr_") and created["version"] == 1
     assert created["status"] == "active" and created["closed_on"] is None and created["closure_reason"] is None
-    assert created["partner_ids"] == [cambridge["id"]] and created["disciplines"] == ["physics", "artificial intelligence"]
+    assert created["partner_ids"] == [cambridge["id"]] and created["disciplines"] == [
+        "physics",
+        "artificial intelligence",
+    ]
     assert created["established_on"] == "2026-09-01"
     assert [d["name"] for d in created["directors"]] == ["Li Wei", "Jane Smith"]
-    assert created["directors"][1] == {"name": "Jane Smith", "side": "partner", "partner_id": cambridge["id"], "email": None}
+    assert created["directors"][1] == {
+        "name": "Jane Smith",
+        "side": "partner",
+        "partner_id": cambridge["id"],
+        "email": None,
+    }
 
     read = await api.get(answer.headers["Location"], headers=READER)
     assert read.status_code == 200 and read.headers["ETag"] == '"1"' and read.json() == created
@@ -61,21 +72,36 @@ async def test_a_partner_side_director_belongs_to_one_of_the_centers_partners(ap
         {"name": "Nobody", "side": "partner"},
         {"name": "Ghost", "side": "partner", "partner_id": "ptn_00000000000000000000000000"},
     ):
-        body = {"name": "Joint Center", "partner_ids": [cambridge["id"]], "established_on": "2026-09-01", "directors": [director]}
+        body = {
+            "name": "Joint Center",
+            "partner_ids": [cambridge["id"]],
+            "established_on": "2026-09-01",
+            "directors": [director],
+        }
         refused = problem(await api.post(C, json=body, headers=WRITER), 422, "invalid-input")
         assert "director" in refused["detail"], refused
     assert await center_ids(api) == [] and await api.event_count() == before
 
     # A university-side director needs no partner; a partner-side one of a listed partner is fine.
     center = await establish(
-        api, "Tsinghua-Siemens CKI", [cambridge["id"], siemens["id"]],
-        directors=[{"name": "Li Wei", "side": "university"}, {"name": "Hans Müller", "side": "partner", "partner_id": siemens["id"]}],
+        api,
+        "Tsinghua-Siemens CKI",
+        [cambridge["id"], siemens["id"]],
+        directors=[
+            {"name": "Li Wei", "side": "university"},
+            {"name": "Hans Müller", "side": "partner", "partner_id": siemens["id"]},
+        ],
     )
     # Dropping the partner whose person directs the center breaks the rule: 422, nothing changes.
-    dropped = await api.patch(f"{C}/{center['id']}", json={"partner_ids": [cambridge["id"]]}, headers=WRITER | {"If-Match": '"1"'})
+    dropped = await api.patch(
+        f"{C}/{center['id']}", json={"partner_ids": [cambridge["id"]]}, headers=WRITER | {"If-Match": '"1"'}
+    )
     problem(dropped, 422, "invalid-input")
     moved = await api.patch(
-        f"{C}/{center['id']}", json={"directors": [{"name": "Hans Müller", "side": "partner", "partner_id": "ptn_00000000000000000000000000"}]},
+        f"{C}/{center['id']}",
+        json={
+            "directors": [{"name": "Hans Müller", "side": "partner", "partner_id": "ptn_00000000000000000000000000"}]
+        },
         headers=WRITER | {"If-Match": '"1"'},
     )
     problem(moved, 422, "invalid-input")
@@ -88,14 +114,28 @@ async def test_unknown_or_archived_partners_are_refused(api):
     archived = await api.register("Archived Institute", "GB")
     await api.post(f"/api/v1/partners/{archived['id']}/archive", json={}, headers=WRITER)
     before = await api.event_count()
-    unknown = await api.post(C, json={"name": "X", "partner_ids": [cambridge["id"], "ptn_00000000000000000000000000"], "established_on": "2026-01-01"}, headers=WRITER)
+    unknown = await api.post(
+        C,
+        json={
+            "name": "X",
+            "partner_ids": [cambridge["id"], "ptn_00000000000000000000000000"],
+            "established_on": "2026-01-01",
+        },
+        headers=WRITER,
+    )
     assert problem(unknown, 409, "rule-violation")["partner_id"] == "ptn_00000000000000000000000000"
-    refused = await api.post(C, json={"name": "X", "partner_ids": [archived["id"]], "established_on": "2026-01-01"}, headers=WRITER)
+    refused = await api.post(
+        C, json={"name": "X", "partner_ids": [archived["id"]], "established_on": "2026-01-01"}, headers=WRITER
+    )
     assert problem(refused, 409, "rule-violation")["partner_id"] == archived["id"]
     assert await center_ids(api) == [] and await api.event_count() == before
 
     center = await establish(api, "Joint Center", [cambridge["id"]])
-    added = await api.patch(f"{C}/{center['id']}", json={"partner_ids": [cambridge["id"], archived["id"]]}, headers=WRITER | {"If-Match": '"1"'})
+    added = await api.patch(
+        f"{C}/{center['id']}",
+        json={"partner_ids": [cambridge["id"], archived["id"]]},
+        headers=WRITER | {"If-Match": '"1"'},
+    )
     assert problem(added, 409, "rule-violation")["partner_id"] == archived["id"]
     assert (await api.read(f"{C}/{center['id']}"))["partner_ids"] == [cambridge["id"]]
 
@@ -105,9 +145,13 @@ async def test_lists_filter_on_status_partner_and_discipline(api):
     siemens = await api.register("Siemens AG", "DE", kind="enterprise")
     toyota = await api.register("Toyota Motor Corporation", "JP", kind="enterprise")
     physics = await establish(api, "Center for Quantum Physics", [cambridge["id"]], disciplines=["physics"])
-    both = await establish(api, "Center for Intelligent Systems", [cambridge["id"], siemens["id"]], disciplines=["ai", "physics"])
+    both = await establish(
+        api, "Center for Intelligent Systems", [cambridge["id"], siemens["id"]], disciplines=["ai", "physics"]
+    )
     closed = await establish(api, "Center for Automation", [siemens["id"]], disciplines=["ai"])
-    assert (await api.post(f"{C}/{closed['id']}/close", json={"reason": "programme ended"}, headers=WRITER)).status_code == 200
+    assert (
+        await api.post(f"{C}/{closed['id']}/close", json={"reason": "programme ended"}, headers=WRITER)
+    ).status_code == 200
 
     assert await center_ids(api) == [physics["id"], both["id"], closed["id"]]
     assert await center_ids(api, status="active") == [physics["id"], both["id"]]
@@ -132,10 +176,17 @@ async def test_edits_take_if_match_and_a_stale_one_is_412(api):
     center = await establish(api, "Joint Center", [cambridge["id"]], disciplines=["physics"])
     path = f"{C}/{center['id']}"
 
-    edited = await api.patch(path, json={"name": "Joint Center for Energy", "partner_ids": [cambridge["id"], siemens["id"]]}, headers=WRITER | {"If-Match": '"1"'})
+    edited = await api.patch(
+        path,
+        json={"name": "Joint Center for Energy", "partner_ids": [cambridge["id"], siemens["id"]]},
+        headers=WRITER | {"If-Match": '"1"'},
+    )
     assert edited.status_code == 200, edited.text
     assert edited.headers["ETag"] == '"2"'
-    assert edited.json()["name"] == "Joint Center for Energy" and edited.json()["partner_ids"] == [cambridge["id"], siemens["id"]]
+    assert edited.json()["name"] == "Joint Center for Energy" and edited.json()["partner_ids"] == [
+        cambridge["id"],
+        siemens["id"],
+    ]
     assert edited.json()["disciplines"] == ["physics"]  # what was not sent stays
 
     before = await api.event_count()
@@ -148,8 +199,14 @@ async def test_edits_take_if_match_and_a_stale_one_is_412(api):
     assert await api.event_count() == before
     current = await api.read(path)
     assert current["version"] == 2 and current["name"] == "Joint Center for Energy"
-    cleared = await api.patch(path, json={"description": "Energy research", "website": None}, headers=WRITER | {"If-Match": '"2"'})
-    assert cleared.status_code == 200 and cleared.json()["description"] == "Energy research" and cleared.json()["version"] == 3
+    cleared = await api.patch(
+        path, json={"description": "Energy research", "website": None}, headers=WRITER | {"If-Match": '"2"'}
+    )
+    assert (
+        cleared.status_code == 200
+        and cleared.json()["description"] == "Energy research"
+        and cleared.json()["version"] == 3
+    )
 
 
 async def test_closing_a_center(api):
@@ -186,7 +243,11 @@ async def test_closing_on_a_given_day_with_a_reason(api):
     stale = await api.post(f"{path}/close", json={"closed_on": "2027-02-15"}, headers=WRITER | {"If-Match": '"2"'})
     problem(stale, 412, "stale-version")
     assert (await api.read(path))["status"] == "active"
-    closed = await api.post(f"{path}/close", json={"closed_on": "2027-02-15", "reason": "funding ended"}, headers=WRITER | {"If-Match": '"1"'})
+    closed = await api.post(
+        f"{path}/close",
+        json={"closed_on": "2027-02-15", "reason": "funding ended"},
+        headers=WRITER | {"If-Match": '"1"'},
+    )
     assert closed.status_code == 200, closed.text
     assert closed.json()["closed_on"] == "2027-02-15" and closed.json()["closure_reason"] == "funding ended"
     assert await api.history_types(path) == ["established", "closed"]

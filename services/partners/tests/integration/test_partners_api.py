@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from opp_shared.testing.helpers import assert_problem as problem, auth, eventually
+from opp_shared.testing.helpers import assert_problem as problem
+from opp_shared.testing.helpers import auth, eventually
 
 WRITER = auth("partnerships_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -28,8 +29,12 @@ async def ids_of(api, **params) -> list[str]:
 
 async def test_register_answers_201_with_an_etag_and_a_location(api):
     body = {
-        "name": "University of Cambridge", "kind": "university", "country": "gb", "tier": "strategic",
-        "website": "https://www.cam.ac.uk", "contacts": [{"name": "Ada Lovelace", "email": "ada@cam.ac.uk", "phone": "+44 1223 337733"}],
+        "name": "University of Cambridge",
+        "kind": "university",
+        "country": "gb",
+        "tier": "strategic",
+        "website": "https://www.cam.ac.uk",
+        "contacts": [{"name": "Ada Lovelace", "email": "ada@cam.ac.uk", "phone": "+44 1223 337733"}],
     }
     answer = await api.post(P, json=body, headers=WRITER)
     assert answer.status_code == 201, answer.text
@@ -39,7 +44,9 @@ async def test_register_answers_201_with_an_etag_and_a_location(api):
     assert created["id"].startswith("ptn_") and created["version"] == 1
     assert created["country"] == "GB" and created["status"] == "prospect" and created["tier"] == "strategic"
     assert created["name"] == "University of Cambridge" and created["name_key"] == "university of cambridge"
-    assert created["contacts"] == [{"name": "Ada Lovelace", "role": None, "email": "ada@cam.ac.uk", "phone": "+44 1223 337733"}]
+    assert created["contacts"] == [
+        {"name": "Ada Lovelace", "role": None, "email": "ada@cam.ac.uk", "phone": "+44 1223 337733"}
+    ]
     assert created["created_at"] == created["updated_at"] == "2027-03-01T00:00:00.000Z"
     assert created["merged_into"] is None and created["merged_from"] == []
 
@@ -180,17 +187,29 @@ async def test_twenty_concurrent_registrations_of_one_name_make_one_partner(api)
 async def test_a_rename_frees_the_old_name_and_claims_the_new_one(api):
     kyoto = await api.register("Kyoto University", "JP")
     osaka = await api.register("Osaka University", "JP")
-    renamed = await api.patch(f"{P}/{kyoto['id']}", json={"name": "Kyoto University of Advanced Science"}, headers=WRITER | {"If-Match": '"1"'})
+    renamed = await api.patch(
+        f"{P}/{kyoto['id']}",
+        json={"name": "Kyoto University of Advanced Science"},
+        headers=WRITER | {"If-Match": '"1"'},
+    )
     assert renamed.status_code == 200, renamed.text
     assert renamed.headers["ETag"] == '"2"'
     assert renamed.json()["name"] == "Kyoto University of Advanced Science" and renamed.json()["version"] == 2
 
     newcomer = await api.register("KYOTO UNIVERSITY", "JP")  # the old name is free again
-    taken = await api.post(P, json={"name": "kyoto university of advanced science", "kind": "university", "country": "JP"}, headers=WRITER)
+    taken = await api.post(
+        P, json={"name": "kyoto university of advanced science", "kind": "university", "country": "JP"}, headers=WRITER
+    )
     assert problem(taken, 409, "already-exists")["conflicting_id"] == kyoto["id"]
-    clash = await api.patch(f"{P}/{osaka['id']}", json={"name": "KYOTO UNIVERSITY OF ADVANCED SCIENCE"}, headers=WRITER | {"If-Match": '"1"'})
+    clash = await api.patch(
+        f"{P}/{osaka['id']}",
+        json={"name": "KYOTO UNIVERSITY OF ADVANCED SCIENCE"},
+        headers=WRITER | {"If-Match": '"1"'},
+    )
     assert problem(clash, 409, "already-exists")["conflicting_id"] == kyoto["id"]
-    back = await api.patch(f"{P}/{kyoto['id']}", json={"name": "Kyoto University"}, headers=WRITER | {"If-Match": '"2"'})
+    back = await api.patch(
+        f"{P}/{kyoto['id']}", json={"name": "Kyoto University"}, headers=WRITER | {"If-Match": '"2"'}
+    )
     assert problem(back, 409, "already-exists")["conflicting_id"] == newcomer["id"]
 
     assert (await api.read(f"{P}/{osaka['id']}"))["version"] == 1
@@ -211,7 +230,12 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(api):
         stale = await api.patch(f"{P}/{snu['id']}", json=edit, headers=WRITER | {"If-Match": '"1"'})
         problem(stale, 412, "stale-version")
     current = await api.read(f"{P}/{snu['id']}")
-    assert current["version"] == 2 and current["tier"] == "key" and current["name"] == "Seoul National University" and current["country"] == "KR"
+    assert (
+        current["version"] == 2
+        and current["tier"] == "key"
+        and current["name"] == "Seoul National University"
+        and current["country"] == "KR"
+    )
     assert await api.event_count() == before
     assert (await api.register("SNU", "KR"))["name"] == "SNU"  # the refused rename left no claim behind
     assert await api.history_types(f"{P}/{snu['id']}") == ["registered", "updated"]
@@ -252,7 +276,11 @@ async def test_status_moves_between_prospect_active_and_dormant(api):
     for to, version in (("active", 2), ("dormant", 3), ("active", 4)):
         answer = await api.post(path, json={"status": to, "reason": "review"}, headers=WRITER)
         assert answer.status_code == 200, answer.text
-        assert answer.json()["status"] == to and answer.json()["version"] == version and answer.headers["ETag"] == f'"{version}"'
+        assert (
+            answer.json()["status"] == to
+            and answer.json()["version"] == version
+            and answer.headers["ETag"] == f'"{version}"'
+        )
     same = await api.post(path, json={"status": "active"}, headers=WRITER)
     assert same.status_code == 200 and same.json()["version"] == 4  # already there: nothing recorded
     back = await api.post(path, json={"status": "prospect"}, headers=WRITER)
@@ -260,7 +288,12 @@ async def test_status_moves_between_prospect_active_and_dormant(api):
     stale = await api.post(path, json={"status": "dormant"}, headers=WRITER | {"If-Match": '"3"'})
     problem(stale, 412, "stale-version")
     assert (await api.read(f"{P}/{partner['id']}"))["status"] == "active"
-    assert await api.history_types(f"{P}/{partner['id']}") == ["registered", "status_changed", "status_changed", "status_changed"]
+    assert await api.history_types(f"{P}/{partner['id']}") == [
+        "registered",
+        "status_changed",
+        "status_changed",
+        "status_changed",
+    ]
 
 
 async def test_archiving_through_status_is_an_illegal_transition(api):
@@ -281,21 +314,46 @@ async def test_an_archived_partner_takes_no_edits_no_agreements_and_no_centers(a
 
     for edit in ({"tier": "key"}, {"name": "Tohoku Univ."}, {"description": "x"}):
         problem(await api.patch(f"{P}/{partner['id']}", json=edit, headers=WRITER), 409)
-    problem(await api.post(f"{P}/{partner['id']}/status", json={"status": "active"}, headers=WRITER), 409, "illegal-transition")
-    problem(await api.post(f"{P}/{partner['id']}/merge", json={"successor_id": other["id"]}, headers=WRITER | {"If-Match": '"1"'}), 412)
+    problem(
+        await api.post(f"{P}/{partner['id']}/status", json={"status": "active"}, headers=WRITER),
+        409,
+        "illegal-transition",
+    )
+    problem(
+        await api.post(
+            f"{P}/{partner['id']}/merge", json={"successor_id": other["id"]}, headers=WRITER | {"If-Match": '"1"'}
+        ),
+        412,
+    )
     again = await api.post(f"{P}/{partner['id']}/archive", json={}, headers=WRITER)
     assert again.status_code == 200 and again.json()["version"] == 2
 
-    draft = await api.post("/api/v1/agreements", json={"type": "mou", "title": "x", "parties": [{"partner_id": other["id"]}, {"partner_id": partner["id"]}]}, headers=WRITER)
+    draft = await api.post(
+        "/api/v1/agreements",
+        json={"type": "mou", "title": "x", "parties": [{"partner_id": other["id"]}, {"partner_id": partner["id"]}]},
+        headers=WRITER,
+    )
     assert problem(draft, 409)["partner_id"] == partner["id"]
-    center = await api.post("/api/v1/centers", json={"name": "Center", "partner_ids": [partner["id"]], "established_on": "2027-01-01"}, headers=WRITER)
+    center = await api.post(
+        "/api/v1/centers",
+        json={"name": "Center", "partner_ids": [partner["id"]], "established_on": "2027-01-01"},
+        headers=WRITER,
+    )
     assert problem(center, 409)["partner_id"] == partner["id"]
     assert await api.event_count() == before
     assert (await api.read("/api/v1/agreements"))["items"] == [] and (await api.read("/api/v1/centers"))["items"] == []
     current = await api.read(f"{P}/{partner['id']}")
     assert current["version"] == 2 and current["name"] == "Tohoku University" and current["tier"] == "standard"
     # the Tohoku name stays taken by the archived partner
-    assert problem(await api.post(P, json={"name": "Tohoku University", "kind": "university", "country": "JP"}, headers=WRITER), 409)["conflicting_id"] == partner["id"]
+    assert (
+        problem(
+            await api.post(
+                P, json={"name": "Tohoku University", "kind": "university", "country": "JP"}, headers=WRITER
+            ),
+            409,
+        )["conflicting_id"]
+        == partner["id"]
+    )
 
 
 async def test_an_archived_partner_is_not_a_party_to_a_renewal(api):
@@ -305,7 +363,9 @@ async def test_an_archived_partner_is_not_a_party_to_a_renewal(api):
         await api.act(agreement["id"], action, body)
     await api.post(f"{P}/{partner['id']}/archive", json={}, headers=WRITER)
     before = await api.event_count()
-    answer = await api.post(f"/api/v1/agreements/{agreement['id']}/renew", json={"expires_on": "2032-12-31"}, headers=WRITER)
+    answer = await api.post(
+        f"/api/v1/agreements/{agreement['id']}/renew", json={"expires_on": "2032-12-31"}, headers=WRITER
+    )
     assert problem(answer, 409)["partner_id"] == partner["id"]
     assert await api.event_count() == before
     assert [a["id"] for a in (await api.read("/api/v1/agreements"))["items"]] == [agreement["id"]]
@@ -318,24 +378,46 @@ async def test_a_merged_partner_points_to_its_successor_and_what_referred_to_it_
     old = await api.register("Imperial College of Science", "GB", status="active")
     new = await api.register("Imperial College London", "GB", status="active")
     cambridge = await api.register("University of Cambridge", "GB")
-    active = await api.draft([{"partner_id": old["id"], "lead": True}, {"partner_id": cambridge["id"]}], effective_from="2026-01-01", expires_on="2031-12-31")
+    active = await api.draft(
+        [{"partner_id": old["id"], "lead": True}, {"partner_id": cambridge["id"]}],
+        effective_from="2026-01-01",
+        expires_on="2031-12-31",
+    )
     for action, body in (("submit", None), ("sign", {"signed_on": "2025-12-01"}), ("activate", None)):
         await api.act(active["id"], action, body)
     ended = await api.draft([{"partner_id": old["id"]}], type="mou", effective_from="2026-01-01")
-    for action, body in (("submit", None), ("sign", {"signed_on": "2025-12-01"}), ("activate", None), ("terminate", {"reason": "superseded"})):
+    for action, body in (
+        ("submit", None),
+        ("sign", {"signed_on": "2025-12-01"}),
+        ("activate", None),
+        ("terminate", {"reason": "superseded"}),
+    ):
         await api.act(ended["id"], action, body)
     center = await api.post(
         "/api/v1/centers",
-        json={"name": "Joint Center for Materials", "partner_ids": [old["id"], cambridge["id"]], "established_on": "2026-06-01",
-              "directors": [{"name": "Prof. Old", "side": "partner", "partner_id": old["id"]}, {"name": "Prof. Li", "side": "university"}]},
+        json={
+            "name": "Joint Center for Materials",
+            "partner_ids": [old["id"], cambridge["id"]],
+            "established_on": "2026-06-01",
+            "directors": [
+                {"name": "Prof. Old", "side": "partner", "partner_id": old["id"]},
+                {"name": "Prof. Li", "side": "university"},
+            ],
+        },
         headers=WRITER,
     )
     assert center.status_code == 201, center.text
     center_id = center.json()["id"]
 
-    merged = await api.post(f"{P}/{old['id']}/merge", json={"successor_id": new["id"]}, headers=WRITER | {"If-Match": '"1"'})
+    merged = await api.post(
+        f"{P}/{old['id']}/merge", json={"successor_id": new["id"]}, headers=WRITER | {"If-Match": '"1"'}
+    )
     assert merged.status_code == 200, merged.text
-    assert merged.json()["status"] == "archived" and merged.json()["merged_into"] == new["id"] and merged.json()["version"] == 2
+    assert (
+        merged.json()["status"] == "archived"
+        and merged.json()["merged_into"] == new["id"]
+        and merged.json()["version"] == 2
+    )
 
     async def successor_knows():
         state = await api.read(f"{P}/{new['id']}")
@@ -375,7 +457,9 @@ async def test_a_merged_partner_points_to_its_successor_and_what_referred_to_it_
     assert await api.history_types(f"{P}/{old['id']}") == ["registered", "merged"]
     assert await api.history_types(f"{P}/{new['id']}") == ["registered", "updated"]
     # the merged partner takes nothing new, and says where to go instead
-    refused = await api.post("/api/v1/agreements", json={"type": "mou", "title": "x", "parties": [{"partner_id": old["id"]}]}, headers=WRITER)
+    refused = await api.post(
+        "/api/v1/agreements", json={"type": "mou", "title": "x", "parties": [{"partner_id": old["id"]}]}, headers=WRITER
+    )
     assert problem(refused, 409)["successor_id"] == new["id"]
 
 
@@ -400,7 +484,9 @@ async def test_merges_that_cannot_be(api):
     first = await merge(a["id"], b["id"])
     assert first.status_code == 200 and first.json()["merged_into"] == b["id"]
     repeat = await merge(a["id"], b["id"])
-    assert repeat.status_code == 200 and repeat.json()["version"] == first.json()["version"]  # the same merge again changes nothing
+    assert (
+        repeat.status_code == 200 and repeat.json()["version"] == first.json()["version"]
+    )  # the same merge again changes nothing
     twice = await merge(a["id"], c["id"])
     assert problem(twice, 409, "rule-violation")["successor_id"] == b["id"]
     backwards = await merge(b["id"], a["id"])  # a is archived now
@@ -439,10 +525,16 @@ async def test_other_roles_read_but_do_not_write(api, role):
 
 
 async def test_an_admin_writes(api):
-    created = await api.post(P, json={"name": "University of Sydney", "kind": "university", "country": "AU"}, headers=ADMIN)
+    created = await api.post(
+        P, json={"name": "University of Sydney", "kind": "university", "country": "AU"}, headers=ADMIN
+    )
     assert created.status_code == 201, created.text
     pid = created.json()["id"]
-    edited = await api.patch(f"{P}/{pid}", json={"tier": "key", "relationship_owner": "Office of Global Engagement"}, headers=ADMIN | {"If-Match": '"1"'})
+    edited = await api.patch(
+        f"{P}/{pid}",
+        json={"tier": "key", "relationship_owner": "Office of Global Engagement"},
+        headers=ADMIN | {"If-Match": '"1"'},
+    )
     assert edited.status_code == 200 and edited.json()["tier"] == "key" and edited.json()["version"] == 2
     status = await api.post(f"{P}/{pid}/status", json={"status": "active"}, headers=ADMIN)
     assert status.status_code == 200 and status.json()["status"] == "active"
@@ -451,7 +543,9 @@ async def test_an_admin_writes(api):
 
 
 async def test_null_clears_a_list_field(api):
-    partner = await api.register("Kyoto University", "JP", contacts=[{"name": "International office", "email": "intl@kyoto.example"}])
+    partner = await api.register(
+        "Kyoto University", "JP", contacts=[{"name": "International office", "email": "intl@kyoto.example"}]
+    )
     answer = await api.patch(f"{P}/{partner['id']}", json={"contacts": None}, headers=WRITER | {"If-Match": '"1"'})
     assert answer.status_code == 200, answer.text
     assert answer.json()["contacts"] == [] and answer.json()["version"] == 2

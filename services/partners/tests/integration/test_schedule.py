@@ -4,7 +4,7 @@ the day, signature overdue; across a restart, and with two copies racing."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from opp_shared.testing.helpers import eventually, events_of, read_topic, running
+from opp_shared.testing.helpers import events_of, eventually, read_topic, running
 from partners.main import create_app
 
 NO_SCHEDULER = ["api", "relay", "consumers"]
@@ -55,15 +55,26 @@ async def test_a_reminder_series_survives_a_restart(settings, clock, servers, na
         clock.set(at("2027-07-01"))
         assert (await second.state.scheduler.tick())["agreement-expiry"] == 1
         assert (await second.state.scheduler.tick())["agreement-expiry"] == 0
-        assert await changes(api, agreement_id) == [("expiring", 90, False), ("expiring", 30, True), ("expiring", 7, False), ("expired", None, None)]
-        late = [e for e in (await api.read(f"/api/v1/agreements/{agreement_id}/history"))["items"] if e["data"]["change"].get("late")]
+        assert await changes(api, agreement_id) == [
+            ("expiring", 90, False),
+            ("expiring", 30, True),
+            ("expiring", 7, False),
+            ("expired", None, None),
+        ]
+        late = [
+            e
+            for e in (await api.read(f"/api/v1/agreements/{agreement_id}/history"))["items"]
+            if e["data"]["change"].get("late")
+        ]
         assert late[0]["data"]["change"]["days_left"] == 26
         assert (await api.read(f"/api/v1/agreements/{agreement_id}"))["status"] == "expired"
 
         # Each reminder is on Kafka exactly once.
         records = await read_topic(
-            servers.kafka_bootstrap, f"{namespace}.partners.agreement",
-            until=lambda r: len(events_of(r, agreement_id)) >= 8, settle=1,
+            servers.kafka_bootstrap,
+            f"{namespace}.partners.agreement",
+            until=lambda r: len(events_of(r, agreement_id)) >= 8,
+            settle=1,
         )
         published = [e.type.rsplit(".", 1)[1] for e in events_of(records, agreement_id)]
         assert published.count("expiring") == 3 and published.count("expired") == 1 and len(published) == 8
@@ -79,7 +90,11 @@ async def test_two_copies_racing_on_the_schedule_send_each_reminder_once(setting
         results = await asyncio.gather(*(app.state.scheduler.tick() for app in (a, b, a, b)))
         assert sum(r["agreement-expiry"] for r in results) == 15
         for agreement_id in ids:
-            assert await changes(api, agreement_id) == [("expiring", 90, True), ("expiring", 30, True), ("expiring", 7, False)]
+            assert await changes(api, agreement_id) == [
+                ("expiring", 90, True),
+                ("expiring", 30, True),
+                ("expiring", 7, False),
+            ]
 
 
 async def active_agreement_named(api, i):
@@ -123,5 +138,9 @@ async def test_signature_overdue_once_per_wait(settings, clock, partners_api):
         await api.act(agreement["id"], "submit")  # a new wait starts at submission
         clock.advance(timedelta(days=30))
         assert (await app.state.scheduler.tick())["signature-overdue"] == 1
-        overdue = [e for e in (await api.read(f"/api/v1/agreements/{agreement['id']}/history"))["items"] if e["type"].endswith("signature_overdue")]
+        overdue = [
+            e
+            for e in (await api.read(f"/api/v1/agreements/{agreement['id']}/history"))["items"]
+            if e["type"].endswith("signature_overdue")
+        ]
         assert [e["data"]["change"]["stage"] for e in overdue] == ["draft", "under_review"]

@@ -25,7 +25,12 @@ class Office:
         return snapshot
 
     async def draft(self, *partner_ids, key=None, **extra):
-        fields = {"type": "strategic", "title": "Research cooperation", "parties": [{"partner_id": p} for p in partner_ids], **extra}
+        fields = {
+            "type": "strategic",
+            "title": "Research cooperation",
+            "parties": [{"partner_id": p} for p in partner_ids],
+            **extra,
+        }
         snapshot, _ = await self.agreements.draft(fields, CreateRequest("officer", key, fields))
         return snapshot
 

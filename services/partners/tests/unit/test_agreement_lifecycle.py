@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -103,7 +104,9 @@ def test_builder_reaches_each_status(status: str) -> None:
 
 
 def test_transition_table_is_the_documented_life_cycle() -> None:
-    table = {(source.value, action): target.value for action, (sources, target) in TRANSITIONS.items() for source in sources}
+    table = {
+        (source.value, action): target.value for action, (sources, target) in TRANSITIONS.items() for source in sources
+    }
     assert table == {pair: new_status for pair, (_, new_status) in LEGAL.items()}
 
 
@@ -174,7 +177,9 @@ def test_draft_records_parties_dates_and_family_links() -> None:
 
 
 def test_amendment_draft_points_to_the_agreement_it_changes() -> None:
-    change = ag.draft(today=DRAFTED, type=AgreementType.MOU, title="Amendment 1", parties=[Party(partner_id="p-1")], amends="ag-1")
+    change = ag.draft(
+        today=DRAFTED, type=AgreementType.MOU, title="Amendment 1", parties=[Party(partner_id="p-1")], amends="ag-1"
+    )
     assert change.state["amends"] == "ag-1"
     assert change.change["amends"] == "ag-1"
 
@@ -182,8 +187,12 @@ def test_amendment_draft_points_to_the_agreement_it_changes() -> None:
 def test_an_amendment_cannot_also_be_under_a_framework() -> None:
     with pytest.raises(InvalidInput) as caught:
         ag.draft(
-            today=DRAFTED, type=AgreementType.MOU, title="Both", parties=[Party(partner_id="p-1")],
-            amends="ag-1", framework_id="ag-fw",
+            today=DRAFTED,
+            type=AgreementType.MOU,
+            title="Both",
+            parties=[Party(partner_id="p-1")],
+            amends="ag-1",
+            framework_id="ag-fw",
         )
     assert caught.value.status == 422
 
@@ -295,7 +304,12 @@ def test_activation_needs_effective_from() -> None:
 
 def _signed_without_signed_on(**fields: Any) -> Agreement:
     return Agreement(
-        type=AgreementType.MOU, title="t", status=S.SIGNED, parties=[Party(partner_id="p-1")], drafted_on=DRAFTED, **fields
+        type=AgreementType.MOU,
+        title="t",
+        status=S.SIGNED,
+        parties=[Party(partner_id="p-1")],
+        drafted_on=DRAFTED,
+        **fields,
     )
 
 
@@ -327,7 +341,9 @@ def test_activation_with_an_effective_from_after_expiry_is_invalid() -> None:
 
 @pytest.mark.parametrize("status", ["signed", "active"])
 def test_terminate_records_reason_day_and_previous_status(status: str) -> None:
-    change = ag.terminate(in_status(status), today=date(2025, 7, 10), reason="funding ended", terminated_on=date(2025, 7, 1))
+    change = ag.terminate(
+        in_status(status), today=date(2025, 7, 10), reason="funding ended", terminated_on=date(2025, 7, 1)
+    )
     assert change.type == "partners.agreement.terminated"
     assert change.change == {"reason": "funding ended", "terminated_on": "2025-07-01", "from": status}
     assert change.state["terminated_on"] == "2025-07-01"
@@ -344,7 +360,10 @@ def test_terminated_on_not_before_signed_on() -> None:
     with pytest.raises(InvalidInput) as caught:
         ag.terminate(current, today=date(2025, 1, 1), reason="r", terminated_on=date(2024, 1, 31))
     assert "signed_on" in caught.value.detail
-    assert ag.terminate(current, today=date(2025, 1, 1), reason="r", terminated_on=SIGNED).state["terminated_on"] == "2024-02-01"
+    assert (
+        ag.terminate(current, today=date(2025, 1, 1), reason="r", terminated_on=SIGNED).state["terminated_on"]
+        == "2024-02-01"
+    )
 
 
 def test_terminated_on_not_in_the_future() -> None:
@@ -426,7 +445,9 @@ def test_terms_are_locked_after_signature(status: str, edits: dict[str, Any], lo
 
 @pytest.mark.parametrize("status", ["signed", "active"])
 def test_documents_notes_and_owner_can_change_after_signature(status: str) -> None:
-    document = Document(name="signed.pdf", media_type="application/pdf", checksum="sha256:abc", location="s3://a/signed.pdf")
+    document = Document(
+        name="signed.pdf", media_type="application/pdf", checksum="sha256:abc", location="s3://a/signed.pdf"
+    )
     change = ag.edit(in_status(status), {"documents": [document], "notes": "countersigned copy filed", "owner": "bob"})
     assert change is not None
     assert change.change == {"fields": ["documents", "notes", "owner"]}
@@ -495,7 +516,9 @@ def test_renewal_draft_copies_the_predecessor_with_new_dates() -> None:
 
 
 def test_renewal_draft_takes_a_new_title_and_date_objects() -> None:
-    change = ag.renewal_draft("ag-1", in_status("expired"), date(2027, 3, 1), {"title": "Renewed", "expires_on": date(2030, 1, 1)})
+    change = ag.renewal_draft(
+        "ag-1", in_status("expired"), date(2027, 3, 1), {"title": "Renewed", "expires_on": date(2030, 1, 1)}
+    )
     assert change.state["title"] == "Renewed"
     assert change.state["effective_from"] is None
     assert change.state["expires_on"] == "2030-01-01"
@@ -503,7 +526,9 @@ def test_renewal_draft_takes_a_new_title_and_date_objects() -> None:
 
 def test_renewal_draft_keeps_the_date_rules() -> None:
     with pytest.raises(InvalidInput):
-        ag.renewal_draft("ag-1", in_status("active"), date(2027, 1, 5), {"effective_from": "2030-01-01", "expires_on": "2029-01-01"})
+        ag.renewal_draft(
+            "ag-1", in_status("active"), date(2027, 1, 5), {"effective_from": "2030-01-01", "expires_on": "2029-01-01"}
+        )
 
 
 # -- families -------------------------------------------------------------------------------
@@ -537,7 +562,12 @@ def test_link_under_framework_is_idempotent() -> None:
 
 def test_replace_party_gives_the_merged_partners_place_and_lead_to_its_successor() -> None:
     current = in_status("signed").model_copy(
-        update={"signatories": [Signatory(name="Dean", side="partner", partner_id="p-cam"), Signatory(name="VP", side="university")]}
+        update={
+            "signatories": [
+                Signatory(name="Dean", side="partner", partner_id="p-cam"),
+                Signatory(name="VP", side="university"),
+            ]
+        }
     )
     change = ag.replace_party(current, "p-cam", "p-new")
     assert change is not None

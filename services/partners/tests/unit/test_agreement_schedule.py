@@ -41,9 +41,9 @@ def agreement(status: str = "active", **fields: Any) -> Agreement:
 
 def test_reminder_days_are_90_30_7() -> None:
     assert ag.REMINDER_DAYS == (90, 30, 7)
-    assert DAY_90 == EXPIRES - timedelta(days=90)
-    assert DAY_30 == EXPIRES - timedelta(days=30)
-    assert DAY_7 == EXPIRES - timedelta(days=7)
+    assert EXPIRES - timedelta(days=90) == DAY_90
+    assert EXPIRES - timedelta(days=30) == DAY_30
+    assert EXPIRES - timedelta(days=7) == DAY_7
 
 
 def test_nothing_is_due_before_90_days() -> None:
@@ -102,7 +102,13 @@ def test_a_long_missed_reminder_fires_late() -> None:
     today = date(2026, 12, 20)  # the 30-day reminder was due on 1 December
     change = ag.remind_expiry(current, today)
     assert change is not None
-    assert change.change == {"days_before": 30, "expires_on": "2026-12-31", "days_left": 11, "due_on": "2026-12-01", "late": True}
+    assert change.change == {
+        "days_before": 30,
+        "expires_on": "2026-12-31",
+        "days_left": 11,
+        "due_on": "2026-12-01",
+        "late": True,
+    }
     assert ag.remind_expiry(apply(change), today) is None
 
 
@@ -170,8 +176,16 @@ def test_a_new_expiry_date_gets_its_own_reminders() -> None:
 
 
 def test_an_expiry_date_edited_in_draft_is_the_one_reminded() -> None:
-    drafted = apply(ag.draft(today=date(2024, 1, 1), type=AgreementType.MOU, title="MoU", parties=[Party(partner_id="p-1")],
-                             effective_from=date(2024, 2, 1), expires_on=EXPIRES))
+    drafted = apply(
+        ag.draft(
+            today=date(2024, 1, 1),
+            type=AgreementType.MOU,
+            title="MoU",
+            parties=[Party(partner_id="p-1")],
+            effective_from=date(2024, 2, 1),
+            expires_on=EXPIRES,
+        )
+    )
     edited = ag.edit(drafted, {"expires_on": date(2027, 6, 30)})
     assert edited is not None
     current = apply(edited)
@@ -217,7 +231,9 @@ def test_a_draft_is_overdue_once_from_its_drafting_day() -> None:
 
 
 def test_under_review_the_wait_counts_from_submission() -> None:
-    current = waiting(status="under_review", submitted_on=date(2025, 2, 10), reminders_sent=["signature_overdue:2025-01-01"])
+    current = waiting(
+        status="under_review", submitted_on=date(2025, 2, 10), reminders_sent=["signature_overdue:2025-01-01"]
+    )
     assert ag.flag_signature_overdue(current, date(2025, 3, 11), 30) is None  # 29 days after submission
     change = ag.flag_signature_overdue(current, date(2025, 3, 14), 30)
     assert change is not None

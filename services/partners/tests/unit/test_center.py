@@ -75,7 +75,9 @@ def test_center_of_snapshot() -> None:
 
 
 def test_update() -> None:
-    change = cd.update(established(), {"disciplines": ["mobility"], "website": "https://example.org", "name": fields()["name"]})
+    change = cd.update(
+        established(), {"disciplines": ["mobility"], "website": "https://example.org", "name": fields()["name"]}
+    )
     assert change is not None
     assert change.type == "partners.center.updated"
     assert change.state["disciplines"] == ["mobility"]

@@ -20,16 +20,22 @@ async def test_an_amendment_is_linked_to_its_parent_by_the_follow_up(office):
     amendment = await office.draft(partner.id, amends=parent.id, title="Amendment 1")
     await office.deliver_new_events(seen)
     family = await office.families.family(parent.id)
-    assert family["amendments"] == [amendment.id] and (await office.families.family(amendment.id))["amends"] == parent.id
+    assert (
+        family["amendments"] == [amendment.id] and (await office.families.family(amendment.id))["amends"] == parent.id
+    )
 
 
 async def test_a_renewal_drafts_one_successor_and_the_follow_up_completes_a_broken_one(office):
     partner = await office.register()
     agreement = await office.in_force(partner.id)
     terms = {"expires_on": "2034-01-01"}
-    successor, _ = await office.agreements.renew(agreement.id, terms, CreateRequest("officer", "r1", terms), if_match=None)
+    successor, _ = await office.agreements.renew(
+        agreement.id, terms, CreateRequest("officer", "r1", terms), if_match=None
+    )
     assert successor.state["renewal_of"] == agreement.id and successor.state["status"] == "draft"
-    again, replayed = await office.agreements.renew(agreement.id, terms, CreateRequest("officer", "r1", terms), if_match=None)
+    again, replayed = await office.agreements.renew(
+        agreement.id, terms, CreateRequest("officer", "r1", terms), if_match=None
+    )
     assert again.id == successor.id and replayed
     with pytest.raises(RuleViolation):  # a second renewal (another key) is refused
         await office.agreements.renew(agreement.id, terms, CreateRequest("officer", "r2", terms), if_match=None)
@@ -62,16 +68,28 @@ async def test_the_portfolio_reads_the_partners_other_services_name(office):
 
     def event(topic, subject, sequence, state, action):
         return CloudEvent(
-            id=f"{subject}:{sequence}", source="/opp/funding", type=f"{topic}.{action}", subject=subject,
-            sequence=sequence, data={"state": {"id": subject, **state}, "change": {}},
+            id=f"{subject}:{sequence}",
+            source="/opp/funding",
+            type=f"{topic}.{action}",
+            subject=subject,
+            sequence=sequence,
+            data={"state": {"id": subject, **state}, "change": {}},
         )
 
     budget = {"amount": "100000.00", "currency": "EUR"}
-    await office.ports.deliver(event("funding.fund", "fnd_1", 1, {"name": "Seed fund", "partner_ids": [partner.id], "budget": budget}, "created"))
-    await office.ports.deliver(event("funding.fund", "fnd_2", 1, {"name": "Not theirs", "partner_ids": ["ptn_x"]}, "created"))
+    await office.ports.deliver(
+        event(
+            "funding.fund", "fnd_1", 1, {"name": "Seed fund", "partner_ids": [partner.id], "budget": budget}, "created"
+        )
+    )
+    await office.ports.deliver(
+        event("funding.fund", "fnd_2", 1, {"name": "Not theirs", "partner_ids": ["ptn_x"]}, "created")
+    )
     report = {"partner_ids": [partner.id], "royalty_due": {"amount": "10.50", "currency": "EUR"}}
     await office.ports.deliver(event("techtransfer.royalty_report", "rr_1", 1, report, "received"))
     portfolio = await office.portfolios.portfolio(partner.id)
     assert [f["id"] for f in portfolio["funds"]] == ["fnd_1"] and portfolio["funds"][0]["budget"] == budget
     assert len(portfolio["agreements"]) == 1
-    assert portfolio["royalties"]["totals"] == [{"currency": "EUR", "royalty_due": "10.50", "royalty_paid": "0.00", "reports": 1}]
+    assert portfolio["royalties"]["totals"] == [
+        {"currency": "EUR", "royalty_due": "10.50", "royalty_paid": "0.00", "reports": 1}
+    ]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from opp_shared.aggregate import Change, Snapshot
-from opp_shared.errors import InvalidInput, IllegalTransition, RuleViolation
+from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from partners.domain import partner as pd
 from partners.domain.partner import PARTNER, STATUS_MOVES, Contact, Partner, PartnerKind, PartnerStatus, PartnerTier
 
@@ -37,7 +37,10 @@ def in_status(status: str) -> Partner:
 
 def test_register_records_the_partner_and_its_name_key() -> None:
     change = pd.register(
-        name="Universität  Zürich", kind=PartnerKind.UNIVERSITY, country="CH", tier=PartnerTier.STRATEGIC,
+        name="Universität  Zürich",
+        kind=PartnerKind.UNIVERSITY,
+        country="CH",
+        tier=PartnerTier.STRATEGIC,
         contacts=[Contact(name="Anna Muster", email="anna@uzh.ch")],
     )
     assert change.type == "partners.partner.registered"
@@ -53,7 +56,10 @@ def test_register_records_the_partner_and_its_name_key() -> None:
 
 @pytest.mark.parametrize("status", ["prospect", "active", "dormant"])
 def test_register_in_a_live_status(status: str) -> None:
-    assert pd.register(name="NUS", kind=PartnerKind.UNIVERSITY, country="SG", status=PartnerStatus(status)).state["status"] == status
+    assert (
+        pd.register(name="NUS", kind=PartnerKind.UNIVERSITY, country="SG", status=PartnerStatus(status)).state["status"]
+        == status
+    )
 
 
 def test_register_refuses_archived() -> None:
@@ -90,7 +96,12 @@ def test_edit_of_the_name_spelling_keeps_the_key() -> None:
 
 @pytest.mark.parametrize(
     "edits",
-    [{"name": "Universität Zürich"}, {"country": "CH", "tier": PartnerTier.STANDARD}, {"contacts": []}, {"website": None}],
+    [
+        {"name": "Universität Zürich"},
+        {"country": "CH", "tier": PartnerTier.STANDARD},
+        {"contacts": []},
+        {"website": None},
+    ],
 )
 def test_edit_that_changes_nothing_returns_none(edits: dict[str, Any]) -> None:
     assert pd.edit(registered(), edits) is None

@@ -45,31 +45,54 @@ def test_junk_beside_good_values() -> None:
     ],
 )
 def test_item_of_each_known_topic(topic: str, section: str) -> None:
-    state = {"id": "x-1", "name": "Seed fund", "status": "open", "partner_ids": ["p-1"], "secret": "not summarised", "version": 4}
+    state = {
+        "id": "x-1",
+        "name": "Seed fund",
+        "status": "open",
+        "partner_ids": ["p-1"],
+        "secret": "not summarised",
+        "version": 4,
+    }
     item = item_of(topic, state)
     assert item == PortfolioItem(section, ["p-1"], {"name": "Seed fund", "status": "open", "id": "x-1"})
 
 
 def test_sections_are_the_five_known_topics() -> None:
-    assert set(SECTIONS) == {"funding.fund", "funding.award", "funding.project", "techtransfer.license", "techtransfer.royalty_report"}
+    assert set(SECTIONS) == {
+        "funding.fund",
+        "funding.award",
+        "funding.project",
+        "techtransfer.license",
+        "techtransfer.royalty_report",
+    }
 
 
-@pytest.mark.parametrize("topic", ["funding.call", "partners.agreement", "techtransfer.technology", "", "funding.fund.created"])
+@pytest.mark.parametrize(
+    "topic", ["funding.call", "partners.agreement", "techtransfer.technology", "", "funding.fund.created"]
+)
 def test_item_of_unknown_topic_is_none(topic: str) -> None:
     assert item_of(topic, {"id": "x", "partner_ids": ["p-1"]}) is None
 
 
 def test_item_of_summary_of_a_license() -> None:
     state = {
-        "id": "lic-1", "kind": "exclusive", "partner_ids": ["p-9"], "technology_ids": ["t-1"], "territory": "EU",
-        "field_of_use": "medical", "royalty_rate": "0.05",
+        "id": "lic-1",
+        "kind": "exclusive",
+        "partner_ids": ["p-9"],
+        "technology_ids": ["t-1"],
+        "territory": "EU",
+        "field_of_use": "medical",
+        "royalty_rate": "0.05",
     }
     item = item_of("techtransfer.license", state)
     assert item is not None
     assert item.partner_ids == ["p-9"]
     assert item.summary == {
-        "kind": "exclusive", "technology_ids": ["t-1"], "territory": "EU",
-        "field_of_use": "medical", "id": "lic-1",
+        "kind": "exclusive",
+        "technology_ids": ["t-1"],
+        "territory": "EU",
+        "field_of_use": "medical",
+        "id": "lic-1",
     }
 
 
@@ -87,7 +110,9 @@ def test_royalty_totals_keep_decimal_scale() -> None:
         _report({"amount": "100.50", "currency": "USD"}, {"amount": "100.50", "currency": "USD"}),
         _report({"amount": "20.25", "currency": "USD"}),
     ]
-    assert royalty_totals(reports) == [{"currency": "USD", "royalty_due": "120.75", "royalty_paid": "100.50", "reports": 2}]
+    assert royalty_totals(reports) == [
+        {"currency": "USD", "royalty_due": "120.75", "royalty_paid": "100.50", "reports": 2}
+    ]
 
 
 def test_royalty_totals_per_currency_never_mixed() -> None:

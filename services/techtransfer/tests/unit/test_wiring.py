@@ -10,7 +10,11 @@ async def test_the_partner_directory_follows_the_partners_topic():
     ports = InMemoryPorts("techtransfer")
     service = wire(ports, TechtransferSettings())
     event = CloudEvent(
-        id="e1", source="/opp/partners", type="partners.partner.registered", subject="ptn_1", sequence=1,
+        id="e1",
+        source="/opp/partners",
+        type="partners.partner.registered",
+        subject="ptn_1",
+        sequence=1,
         data={"state": {"id": "ptn_1", "name": "University of Toronto", "status": "active"}, "change": {}},
     )
     assert await ports.deliver(event) == 1

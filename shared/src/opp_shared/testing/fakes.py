@@ -179,13 +179,23 @@ class InMemoryEventStore:
         return self.collections[self.projections[aggregate_type]]
 
     async def append(
-        self, aggregate_type: str, aggregate_id: str, previous: Snapshot | None, change: Change, meta: EventMeta | None = None
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        previous: Snapshot | None,
+        change: Change,
+        meta: EventMeta | None = None,
     ) -> Snapshot:
         if aggregate_type not in self.projections:
             raise KeyError(aggregate_type)
         record, snapshot = build_record(
-            source=self.source, aggregate_type=aggregate_type, aggregate_id=aggregate_id, previous=previous,
-            change=change, meta=meta or EventMeta(), now=self.clock.now(),
+            source=self.source,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            previous=previous,
+            change=change,
+            meta=meta or EventMeta(),
+            now=self.clock.now(),
         )
         if record["_id"] in self.records:
             raise VersionConflict(aggregate_id, snapshot.version)
@@ -220,7 +230,9 @@ class InMemoryEventStore:
             return None
         return Snapshot(aggregate_id, version, record["event"]["data"]["state"])
 
-    async def history(self, aggregate_type: str, aggregate_id: str, *, after: int = 0, limit: int = 50) -> tuple[list[CloudEvent], int | None]:
+    async def history(
+        self, aggregate_type: str, aggregate_id: str, *, after: int = 0, limit: int = 50
+    ) -> tuple[list[CloudEvent], int | None]:
         events = []
         sequence = after + 1
         while (record := self.records.get(record_id(aggregate_id, sequence))) is not None and len(events) <= limit:
@@ -263,7 +275,11 @@ class InMemoryVersionedView:
             return False
         body = {k: v for k, v in (event.state if document is None else document).items() if k != "_id"}
         self.documents.documents[key] = {
-            **body, "_id": key, "_sequence": event.sequence, "_event_id": event.id, "_event_type": event.type,
+            **body,
+            "_id": key,
+            "_sequence": event.sequence,
+            "_event_id": event.id,
+            "_event_type": event.type,
             "_event_time": event.time,
         }
         return True

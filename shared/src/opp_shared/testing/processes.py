@@ -23,7 +23,13 @@ class ServiceProcess:
     def __init__(self, service: str, env: dict[str, str], log_dir: Path) -> None:
         self.service = service
         self.port = free_port()
-        self.env = {**os.environ, **env, "OPP_HTTP_PORT": str(self.port), "OPP_HTTP_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            **env,
+            "OPP_HTTP_PORT": str(self.port),
+            "OPP_HTTP_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
         self.log_path = log_dir / f"{service}-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
@@ -32,9 +38,10 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ServiceProcess:
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", self.service], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.service], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         return self
 
     def wait_until(self, path: str = "/health/ready", timeout: float = 60.0) -> None:

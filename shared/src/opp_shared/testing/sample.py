@@ -13,7 +13,9 @@ class Sample(AggregateState):
     model_config = ConfigDict(frozen=True, extra="allow")
 
 
-def sample_kind(topic: str = "partners.partner", collection: str = "partners", noun: str = "partner") -> AggregateType[Sample]:
+def sample_kind(
+    topic: str = "partners.partner", collection: str = "partners", noun: str = "partner"
+) -> AggregateType[Sample]:
     return AggregateType(
         topic=topic, state=Sample, noun=noun, id_prefix="smp", collection=collection, route="/api/v1/samples"
     )

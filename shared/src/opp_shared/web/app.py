@@ -48,7 +48,14 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID", "X-Correlation-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "X-Correlation-ID",
+            ],
             expose_headers=["ETag", "Location", "X-Request-ID", "X-Correlation-ID", "Idempotent-Replayed"],
         )
     # Outermost, so that every answer (even a 413 or a CORS refusal) carries the ids and is measured.

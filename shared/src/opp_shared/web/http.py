@@ -23,7 +23,11 @@ IfMatchHeader = Annotated[
 ]
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Makes a create safe to retry: the same key answers the first result.", max_length=255),
+    Header(
+        alias="Idempotency-Key",
+        description="Makes a create safe to retry: the same key answers the first result.",
+        max_length=255,
+    ),
 ]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,12})"\s*$')
@@ -49,7 +53,9 @@ def create_request(principal: Principal, idempotency_key: str | None, body: Any)
     return CreateRequest(caller=principal.sub, key=idempotency_key, body=body)
 
 
-def answer(snapshot: Snapshot, *, status: int = 200, replayed: bool = False, location: str | None = None) -> JSONResponse:
+def answer(
+    snapshot: Snapshot, *, status: int = 200, replayed: bool = False, location: str | None = None
+) -> JSONResponse:
     """One resource: its whole public state, with its ETag (and Location and
     Idempotent-Replayed for a create)."""
     headers = {"ETag": snapshot.etag}

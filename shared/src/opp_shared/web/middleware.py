@@ -102,7 +102,11 @@ class RequestContextMiddleware:
             HTTP_LATENCY.labels(method, route_path).observe(elapsed)
             if not route_path.startswith(("/health", "/metrics")):
                 log.info(
-                    "%s %s -> %s in %.1f ms", method, scope.get("path"), status_holder["status"], elapsed * 1000,
+                    "%s %s -> %s in %.1f ms",
+                    method,
+                    scope.get("path"),
+                    status_holder["status"],
+                    elapsed * 1000,
                     extra={"status": status_holder["status"], "route": route_path},
                 )
             for token in reversed(tokens):
@@ -111,7 +115,11 @@ class RequestContextMiddleware:
     async def _limited_body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> Receive | None:
         """Read the whole body (they are small: at most `max_body_bytes`) and replay it to the app;
         None when it is over the limit."""
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and "content-length" not in headers and "transfer-encoding" not in headers:
+        if (
+            scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE")
+            and "content-length" not in headers
+            and "transfer-encoding" not in headers
+        ):
             return receive
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -155,7 +163,11 @@ class RequestContextMiddleware:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()), (b"connection", b"close")],
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

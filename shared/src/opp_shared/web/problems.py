@@ -86,7 +86,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem(400, "Body is not valid JSON", "the request body could not be parsed as JSON", "malformed-json", errors=errors)
+            return problem(
+                400,
+                "Body is not valid JSON",
+                "the request body could not be parsed as JSON",
+                "malformed-json",
+                errors=errors,
+            )
         return problem(422, "Invalid input", "the request has invalid fields", "invalid-input", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -96,15 +102,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, title, detail, slug, headers=getattr(exc, "headers", None))
 
 
-
 def unexpected_error(exc: BaseException, method: str, path: str) -> JSONResponse:
     """The answer to an exception no handler knew: 503 when the database is out of
     reach, else a 500 that names the request id; the trace goes to the log only."""
     if isinstance(exc, UNAVAILABLE):
         log.warning("database unavailable: %s", exc)
         return problem(
-            503, "Service unavailable", "the database cannot be reached; try again shortly",
-            "unavailable", headers={"Retry-After": "5"},
+            503,
+            "Service unavailable",
+            "the database cannot be reached; try again shortly",
+            "unavailable",
+            headers={"Retry-After": "5"},
         )
     log.error("unexpected error on %s %s", method, path, exc_info=exc)
-    return problem(500, "Internal error", "an unexpected error occurred; quote the request id when reporting it", "internal-error")
+    return problem(
+        500, "Internal error", "an unexpected error occurred; quote the request id when reporting it", "internal-error"
+    )

@@ -60,12 +60,12 @@ def history_router(repository: Repository) -> APIRouter:
     async def history(id: str, page: PageQuery, _: Reader) -> dict[str, Any]:
         await repository.get(id)  # 404 for an unknown id rather than an empty list
         after = _sequence_cursor(page.cursor, repository.aggregate_type) if page.cursor else 0
-        events, last = await repository.events.history(
-            repository.aggregate_type, id, after=after, limit=page.limit
-        )
+        events, last = await repository.events.history(repository.aggregate_type, id, after=after, limit=page.limit)
         return {
             "items": [e.model_dump(mode="json", exclude_none=True) for e in events],
-            "next_cursor": encode_cursor([last], list_name=f"history:{repository.aggregate_type}") if last is not None else None,
+            "next_cursor": encode_cursor([last], list_name=f"history:{repository.aggregate_type}")
+            if last is not None
+            else None,
         }
 
     return router
@@ -74,5 +74,8 @@ def history_router(repository: Repository) -> APIRouter:
 def _sequence_cursor(cursor: str, aggregate_type: str) -> int:
     value = decode_cursor(cursor, 1, list_name=f"history:{aggregate_type}")[0]
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
-        raise InvalidInput("the cursor is not one this list gave out", errors=[{"in": "query", "parameter": "cursor", "detail": "unknown cursor"}])
+        raise InvalidInput(
+            "the cursor is not one this list gave out",
+            errors=[{"in": "query", "parameter": "cursor", "detail": "unknown cursor"}],
+        )
     return value

@@ -1,9 +1,9 @@
 """FastAPI dependencies that authenticate the caller and enforce roles on a route.
 
-    Writer = Annotated[Principal, Depends(requires(Role.ADMIN, Role.PARTNERSHIPS_OFFICER))]
+Writer = Annotated[Principal, Depends(requires(Role.ADMIN, Role.PARTNERSHIPS_OFFICER))]
 
-    @router.post("/things")
-    async def create(principal: Writer): ...
+@router.post("/things")
+async def create(principal: Writer): ...
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from notifications.store.inbox import Inbox
 from opp_shared.web.http import PageQuery
 from opp_shared.web.security import Reader
-from notifications.store.inbox import Inbox
 
 
 class NotificationOut(BaseModel):
@@ -31,9 +31,14 @@ class NotificationPage(BaseModel):
 def notifications_router(inbox: Inbox) -> APIRouter:
     router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
-    @router.get("", response_model=NotificationPage, summary="Your inbox: what is addressed to you or to one of your roles")
+    @router.get(
+        "", response_model=NotificationPage, summary="Your inbox: what is addressed to you or to one of your roles"
+    )
     async def my_inbox(principal: Reader, page: PageQuery) -> dict[str, Any]:
         items, cursor = await inbox.list_for(principal.addresses, page)
-        return {"items": [{**{k: v for k, v in d.items() if k != "_id"}, "id": d["_id"]} for d in items], "next_cursor": cursor}
+        return {
+            "items": [{**{k: v for k, v in d.items() if k != "_id"}, "id": d["_id"]} for d in items],
+            "next_cursor": cursor,
+        }
 
     return router

@@ -35,13 +35,19 @@ class Rule:
 
 RULES: dict[str, Rule] = {
     "partners.partner.registered": Rule(
-        PARTNERSHIPS, "New partner: {name} ({s[country]})", "{name}, a {kind} in {s[country]}, was registered with status {s[status]}."
+        PARTNERSHIPS,
+        "New partner: {name} ({s[country]})",
+        "{name}, a {kind} in {s[country]}, was registered with status {s[status]}.",
     ),
     "partners.partner.archived": Rule(PARTNERSHIPS, "Partner archived: {name}", "{name} was archived{reason}."),
     "partners.partner.merged": Rule(
-        PARTNERSHIPS, "Partner merged: {name}", "{name} was merged into {c[successor_id]}; its agreements and centers follow."
+        PARTNERSHIPS,
+        "Partner merged: {name}",
+        "{name} was merged into {c[successor_id]}; its agreements and centers follow.",
     ),
-    "partners.agreement.submitted": Rule(PARTNERSHIPS, "For review: {name}", "The {agreement} was submitted for review."),
+    "partners.agreement.submitted": Rule(
+        PARTNERSHIPS, "For review: {name}", "The {agreement} was submitted for review."
+    ),
     "partners.agreement.signed": Rule(PARTNERSHIPS, "Signed: {name}", "The {agreement} was signed on {s[signed_on]}."),
     "partners.agreement.expiring": Rule(
         PARTNERSHIPS,
@@ -60,8 +66,12 @@ RULES: dict[str, Rule] = {
     "partners.agreement.renewed": Rule(
         PARTNERSHIPS, "Renewed: {name}", "The {agreement} was renewed; its successor is {c[successor_id]}."
     ),
-    "partners.center.established": Rule(PARTNERSHIPS, "New joint center: {name}", "{name} was established on {s[established_on]}."),
-    "partners.center.closed": Rule(PARTNERSHIPS, "Joint center closed: {name}", "{name} closed on {c[closed_on]}{reason}."),
+    "partners.center.established": Rule(
+        PARTNERSHIPS, "New joint center: {name}", "{name} was established on {s[established_on]}."
+    ),
+    "partners.center.closed": Rule(
+        PARTNERSHIPS, "Joint center closed: {name}", "{name} closed on {c[closed_on]}{reason}."
+    ),
 }
 
 

@@ -7,12 +7,12 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from notifications.domain.rules import Notice, notices_for
 from opp_shared.clock import rfc3339
 from opp_shared.documents import MongoDocuments
 from opp_shared.envelope import CloudEvent
 from opp_shared.mongo import insert_once
 from opp_shared.pagination import PageParams, paginate
-from notifications.domain.rules import Notice, notices_for
 
 COLLECTION = "inbox"
 

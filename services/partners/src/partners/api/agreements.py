@@ -42,8 +42,15 @@ Out = AGREEMENT.response
 def agreements_router(commands: AgreementCommands, queries: AgreementQueries, families: AgreementFamilies) -> APIRouter:
     router = APIRouter(prefix=AGREEMENT.route, tags=["agreements"])
 
-    @router.post("", status_code=201, response_model=Out, summary="Draft an agreement (also an amendment, or one under a framework)")
-    async def draft(body: DraftAgreement, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    @router.post(
+        "",
+        status_code=201,
+        response_model=Out,
+        summary="Draft an agreement (also an amendment, or one under a framework)",
+    )
+    async def draft(
+        body: DraftAgreement, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
         fields = body.model_dump(mode="json")
         snapshot, replayed = await commands.draft(fields, create_request(principal, idempotency_key, fields))
         return created(snapshot, replayed, AGREEMENT.route)
@@ -60,8 +67,13 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
         expires_after: date | None = None,
     ) -> dict[str, Any]:
         found = await queries.list(
-            page, status=status, type=type, partner_id=partner_id, framework_id=framework_id,
-            expires_before=expires_before, expires_after=expires_after,
+            page,
+            status=status,
+            type=type,
+            partner_id=partner_id,
+            framework_id=framework_id,
+            expires_before=expires_before,
+            expires_after=expires_after,
         )
         return page_answer(*found)
 
@@ -69,7 +81,11 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
     async def get_agreement(agreement_id: str, _: Reader) -> JSONResponse:
         return answer(await commands.repository.get(agreement_id))
 
-    @router.patch("/{agreement_id}", response_model=Out, summary="Edit an agreement's terms (before signature) or documents and notes")
+    @router.patch(
+        "/{agreement_id}",
+        response_model=Out,
+        summary="Edit an agreement's terms (before signature) or documents and notes",
+    )
     async def edit(agreement_id: str, body: EditAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
         edits = edits_of(body, not_null=NOT_NULL)
         return answer(await commands.edit(agreement_id, edits, if_match=parse_if_match(if_match)))
@@ -83,18 +99,42 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
         signatories = body.model_dump(mode="json")["signatories"]
         return answer(await commands.sign(agreement_id, body.signed_on, signatories, if_match=parse_if_match(if_match)))
 
-    @router.post("/{agreement_id}/activate", response_model=Out, summary="signed -> active (needs effective_from and signed_on)")
-    async def activate(agreement_id: str, _: Writer, body: ActivateAgreement | None = None, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.activate(agreement_id, body.effective_from if body else None, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{agreement_id}/activate", response_model=Out, summary="signed -> active (needs effective_from and signed_on)"
+    )
+    async def activate(
+        agreement_id: str, _: Writer, body: ActivateAgreement | None = None, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
+        return answer(
+            await commands.activate(
+                agreement_id, body.effective_from if body else None, if_match=parse_if_match(if_match)
+            )
+        )
 
-    @router.post("/{agreement_id}/terminate", response_model=Out, summary="signed or active -> terminated (an early end, with a reason)")
-    async def terminate(agreement_id: str, body: TerminateAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.terminate(agreement_id, body.reason, body.terminated_on, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{agreement_id}/terminate",
+        response_model=Out,
+        summary="signed or active -> terminated (an early end, with a reason)",
+    )
+    async def terminate(
+        agreement_id: str, body: TerminateAgreement, _: Writer, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
+        return answer(
+            await commands.terminate(agreement_id, body.reason, body.terminated_on, if_match=parse_if_match(if_match))
+        )
 
-    @router.post("/{agreement_id}/renew", status_code=201, response_model=Out, summary="Renew: drafts a successor linked to this agreement")
+    @router.post(
+        "/{agreement_id}/renew",
+        status_code=201,
+        response_model=Out,
+        summary="Renew: drafts a successor linked to this agreement",
+    )
     async def renew(
-        agreement_id: str, body: RenewAgreement, principal: Writer,
-        idempotency_key: IdempotencyKeyHeader = None, if_match: IfMatchHeader = None,
+        agreement_id: str,
+        body: RenewAgreement,
+        principal: Writer,
+        idempotency_key: IdempotencyKeyHeader = None,
+        if_match: IfMatchHeader = None,
     ) -> JSONResponse:
         terms = body.model_dump(mode="json")
         snapshot, replayed = await commands.renew(
@@ -102,9 +142,12 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
         )
         return created(snapshot, replayed, AGREEMENT.route)
 
-    @router.get("/{agreement_id}/family", response_model=AgreementFamily, summary="Renewal chain, amendments, framework and what is made under it")
+    @router.get(
+        "/{agreement_id}/family",
+        response_model=AgreementFamily,
+        summary="Renewal chain, amendments, framework and what is made under it",
+    )
     async def family(agreement_id: str, _: Reader) -> dict[str, Any]:
         return await families.family(agreement_id)
 
     return router
-

@@ -32,7 +32,9 @@ def centers_router(commands: CenterCommands, queries: CenterQueries) -> APIRoute
     router = APIRouter(prefix=CENTER.route, tags=["centers"])
 
     @router.post("", status_code=201, response_model=CENTER.response, summary="Establish a joint research center")
-    async def establish(body: EstablishCenter, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    async def establish(
+        body: EstablishCenter, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
         body_json = body.model_dump(mode="json")
         snapshot, replayed = await commands.establish(body_json, create_request(principal, idempotency_key, body_json))
         return created(snapshot, replayed, CENTER.route)
@@ -57,7 +59,9 @@ def centers_router(commands: CenterCommands, queries: CenterQueries) -> APIRoute
         return answer(await commands.update(center_id, edits, if_match=parse_if_match(if_match)))
 
     @router.post("/{center_id}/close", response_model=CENTER.response, summary="Close a center")
-    async def close(center_id: str, _: Writer, body: CloseCenter | None = None, if_match: IfMatchHeader = None) -> JSONResponse:
+    async def close(
+        center_id: str, _: Writer, body: CloseCenter | None = None, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
         reason, closed_on = (body.reason, body.closed_on) if body else (None, None)
         return answer(await commands.close(center_id, reason, closed_on, if_match=parse_if_match(if_match)))
 

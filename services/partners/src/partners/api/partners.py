@@ -33,7 +33,9 @@ def partners_router(commands: PartnerCommands, queries: PartnerQueries, portfoli
     router = APIRouter(prefix=PARTNER.route, tags=["partners"])
 
     @router.post("", status_code=201, response_model=PARTNER.response, summary="Register a partner organization")
-    async def register(body: RegisterPartner, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+    async def register(
+        body: RegisterPartner, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
         fields = body.model_dump(mode="json")
         snapshot, replayed = await commands.register(fields, create_request(principal, idempotency_key, fields))
         return created(snapshot, replayed, PARTNER.route)
@@ -46,8 +48,12 @@ def partners_router(commands: PartnerCommands, queries: PartnerQueries, portfoli
         country: CountryCode | None = None,
         status: PartnerStatus | None = None,
         tier: PartnerTier | None = None,
-        q: Annotated[Name | None, Query(description="Start of the name or of any word in it, compared without case and accents")] = None,
-        sort: Annotated[str, Query(pattern="^(created|name)$", description="`created` (default) or `name`")] = "created",
+        q: Annotated[
+            Name | None, Query(description="Start of the name or of any word in it, compared without case and accents")
+        ] = None,
+        sort: Annotated[
+            str, Query(pattern="^(created|name)$", description="`created` (default) or `name`")
+        ] = "created",
     ) -> dict[str, Any]:
         return page_answer(
             *await queries.list(
@@ -60,22 +66,39 @@ def partners_router(commands: PartnerCommands, queries: PartnerQueries, portfoli
         return answer(await commands.repository.get(partner_id))
 
     @router.patch("/{partner_id}", response_model=PARTNER.response, summary="Edit a partner (send If-Match)")
-    async def edit_partner(partner_id: str, body: EditPartner, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
+    async def edit_partner(
+        partner_id: str, body: EditPartner, _: Writer, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
         edits = edits_of(body, not_null=REQUIRED)
         return answer(await commands.edit(partner_id, edits, if_match=parse_if_match(if_match)))
 
-    @router.post("/{partner_id}/status", response_model=PARTNER.response, summary="Change a partner's status (prospect, active, dormant)")
-    async def change_status(partner_id: str, body: ChangePartnerStatus, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.change_status(partner_id, body.status, body.reason, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{partner_id}/status",
+        response_model=PARTNER.response,
+        summary="Change a partner's status (prospect, active, dormant)",
+    )
+    async def change_status(
+        partner_id: str, body: ChangePartnerStatus, _: Writer, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
+        return answer(
+            await commands.change_status(partner_id, body.status, body.reason, if_match=parse_if_match(if_match))
+        )
 
-    @router.post("/{partner_id}/archive", response_model=PARTNER.response, summary="Archive a partner: it takes nothing new")
-    async def archive(partner_id: str, _: Writer, body: ArchivePartner | None = None, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.archive(partner_id, body.reason if body else None, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{partner_id}/archive", response_model=PARTNER.response, summary="Archive a partner: it takes nothing new"
+    )
+    async def archive(
+        partner_id: str, _: Writer, body: ArchivePartner | None = None, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
+        return answer(
+            await commands.archive(partner_id, body.reason if body else None, if_match=parse_if_match(if_match))
+        )
 
     @router.post(
         "/{partner_id}/merge",
         response_model=PARTNER.response,
-        summary="Merge a partner into another: it is archived with a pointer to its successor, and what referred to it follows",
+        summary="Merge a partner into another: it is archived with a pointer to its successor, "
+        "and what referred to it follows",
     )
     async def merge(partner_id: str, body: MergePartner, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
         return answer(await commands.merge(partner_id, body.successor_id, if_match=parse_if_match(if_match)))

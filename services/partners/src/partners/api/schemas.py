@@ -14,10 +14,11 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from opp_shared.fields import CountryCode, Day, Email, LongText, Name, Phone, Reference, ShortText, StrictBody, Url
 from partners.domain.agreement import AgreementType
-
 from partners.domain.partner import PartnerKind, PartnerStatus, PartnerTier
 
-MediaType = Annotated[str, StringConstraints(max_length=127, pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")]
+MediaType = Annotated[
+    str, StringConstraints(max_length=127, pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+]
 Checksum = Annotated[str, StringConstraints(pattern=r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")]
 Location = Annotated[str, StringConstraints(max_length=2000, pattern=r"^(https?|s3|file|urn):[^\s]+$")]
 Discipline = Annotated[ShortText, StringConstraints(max_length=100)]
@@ -61,7 +62,9 @@ class EditPartner(StrictBody):
 
 
 class ChangePartnerStatus(StrictBody):
-    status: PartnerStatus = Field(description="prospect, active or dormant; `archived` only through /archive (409 here)")
+    status: PartnerStatus = Field(
+        description="prospect, active or dormant; `archived` only through /archive (409 here)"
+    )
     reason: ShortText | None = None
 
 
@@ -197,5 +200,3 @@ class EditCenter(StrictBody):
 class CloseCenter(StrictBody):
     reason: ShortText | None = None
     closed_on: Day | None = Field(None, description="Default: today")
-
-

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any, Literal
-
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
@@ -148,7 +146,6 @@ class Agreement(AggregateState):
         return next((p.partner_id for p in self.parties if p.lead), None)
 
 
-
 AGREEMENT = AggregateType(
     topic="partners.agreement",
     state=Agreement,
@@ -177,7 +174,18 @@ def _move(current: Agreement, action: str) -> AgreementStatus:
 
 # -- drafting and editing ------------------------------------------------------
 
-TERMS = ("type", "title", "scope", "parties", "signatories", "effective_from", "expires_on", "owner", "notes", "documents")
+TERMS = (
+    "type",
+    "title",
+    "scope",
+    "parties",
+    "signatories",
+    "effective_from",
+    "expires_on",
+    "owner",
+    "notes",
+    "documents",
+)
 EDITABLE_AFTER_SIGNATURE = frozenset({"documents", "notes", "owner"})
 
 
@@ -202,14 +210,26 @@ def draft(  # parties, signatories and documents as models or in their JSON form
         raise InvalidInput("an agreement is either an amendment or made under a framework, not both")
     try:
         agreement = Agreement(
-            type=type, title=title, scope=scope, parties=parties, signatories=signatories or [],
-            documents=documents or [], owner=owner, notes=notes, effective_from=effective_from,
-            expires_on=expires_on, drafted_on=today, renewal_of=renewal_of, amends=amends,
+            type=type,
+            title=title,
+            scope=scope,
+            parties=parties,
+            signatories=signatories or [],
+            documents=documents or [],
+            owner=owner,
+            notes=notes,
+            effective_from=effective_from,
+            expires_on=expires_on,
+            drafted_on=today,
+            renewal_of=renewal_of,
+            amends=amends,
             framework_id=framework_id,
         )
     except ValidationError as exc:
         raise InvalidInput(first_error(exc), errors=field_errors(exc)) from None
-    return Change(_event("drafted"), agreement.state(), {"renewal_of": renewal_of, "amends": amends, "framework_id": framework_id})
+    return Change(
+        _event("drafted"), agreement.state(), {"renewal_of": renewal_of, "amends": amends, "framework_id": framework_id}
+    )
 
 
 def edit(current: Agreement, edits: dict[str, Any]) -> Change | None:
@@ -217,7 +237,9 @@ def edit(current: Agreement, edits: dict[str, Any]) -> Change | None:
     if unknown:
         raise InvalidInput(f"not editable: {sorted(unknown)}")
     if current.status in ENDED:
-        raise IllegalTransition(f"an agreement that is {current.status.value} cannot be edited", current_status=current.status.value)
+        raise IllegalTransition(
+            f"an agreement that is {current.status.value} cannot be edited", current_status=current.status.value
+        )
     if current.status not in BEFORE_SIGNATURE:
         locked = sorted(set(edits) - EDITABLE_AFTER_SIGNATURE)
         if locked:
@@ -245,7 +267,9 @@ def sign(
 ) -> Change:
     target = _move(current, "sign")
     if signed_on > today:
-        raise InvalidInput("signed_on cannot be in the future", errors=[{"pointer": "#/signed_on", "detail": "after today"}])
+        raise InvalidInput(
+            "signed_on cannot be in the future", errors=[{"pointer": "#/signed_on", "detail": "after today"}]
+        )
     changes: dict[str, Any] = {"status": target, "signed_on": signed_on}
     if signatories is not None:
         changes["signatories"] = signatories
@@ -256,11 +280,19 @@ def activate(current: Agreement, today: date, effective_from: date | None = None
     target = _move(current, "activate")
     effective = effective_from or current.effective_from
     if effective is None or current.signed_on is None:
-        raise RuleViolation("an agreement cannot become active without effective_from and signed_on", missing=[
-            name for name, value in (("effective_from", effective), ("signed_on", current.signed_on)) if value is None
-        ])
+        raise RuleViolation(
+            "an agreement cannot become active without effective_from and signed_on",
+            missing=[
+                name
+                for name, value in (("effective_from", effective), ("signed_on", current.signed_on))
+                if value is None
+            ],
+        )
     if effective > today:
-        raise RuleViolation(f"its terms start on {effective.isoformat()}; activate it on or after that day", effective_from=effective.isoformat())
+        raise RuleViolation(
+            f"its terms start on {effective.isoformat()}; activate it on or after that day",
+            effective_from=effective.isoformat(),
+        )
     return Change(_event("activated"), current.evolve(status=target, effective_from=effective).state())
 
 
@@ -344,9 +376,13 @@ def replace_party(current: Agreement, old_id: str, new_id: str) -> Change | None
         parties.append(party)
     if new_id not in [p.partner_id for p in parties]:
         parties.append(Party(partner_id=new_id, lead=was_lead))
-    signatories = [s.model_copy(update={"partner_id": new_id}) if s.partner_id == old_id else s for s in current.signatories]
+    signatories = [
+        s.model_copy(update={"partner_id": new_id}) if s.partner_id == old_id else s for s in current.signatories
+    ]
     updated = current.evolve(parties=parties, signatories=signatories)
-    return Change(_event("amended"), updated.state(), {"fields": ["parties"], "merged_partner": old_id, "successor_id": new_id})
+    return Change(
+        _event("amended"), updated.state(), {"fields": ["parties"], "merged_partner": old_id, "successor_id": new_id}
+    )
 
 
 # -- timed rules -------------------------------------------------------------------
@@ -364,7 +400,8 @@ def due_reminders(current: Agreement, today: date) -> list[int]:
     return [
         days
         for days in REMINDER_DAYS
-        if today >= current.expires_on - timedelta(days=days) and reminder_key(days, current.expires_on) not in current.reminders_sent
+        if today >= current.expires_on - timedelta(days=days)
+        and reminder_key(days, current.expires_on) not in current.reminders_sent
     ]
 
 
@@ -395,7 +432,11 @@ def expire(current: Agreement, today: date) -> Change | None:
     if current.status not in IN_FORCE or current.expires_on is None or today < current.expires_on:
         return None
     target = _move(current, "expire")
-    return Change(_event("expired"), current.evolve(status=target).state(), {"expires_on": current.expires_on.isoformat(), "from": current.status.value})
+    return Change(
+        _event("expired"),
+        current.evolve(status=target).state(),
+        {"expires_on": current.expires_on.isoformat(), "from": current.status.value},
+    )
 
 
 def signature_overdue_key(since: date) -> str:

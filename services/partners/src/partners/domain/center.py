@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput
 
+
 class CenterStatus(StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"
@@ -62,7 +63,16 @@ CENTER = AggregateType(
     indexes=("partner_ids", "status", "disciplines"),
 )
 
-EDITABLE = ("name", "partner_ids", "disciplines", "directors", "agreement_id", "description", "website", "established_on")
+EDITABLE = (
+    "name",
+    "partner_ids",
+    "disciplines",
+    "directors",
+    "agreement_id",
+    "description",
+    "website",
+    "established_on",
+)
 
 
 def establish(**fields: Any) -> Change:
@@ -82,7 +92,11 @@ def update(current: Center, edits: dict[str, Any]) -> Change | None:
     updated = current.evolve(**edits)
     if updated == current:
         return None
-    return Change(CENTER.event("updated"), updated.state(), {"fields": sorted(k for k in edits if getattr(updated, k) != getattr(current, k))})
+    return Change(
+        CENTER.event("updated"),
+        updated.state(),
+        {"fields": sorted(k for k in edits if getattr(updated, k) != getattr(current, k))},
+    )
 
 
 def close(current: Center, today: date, reason: str | None, closed_on: date | None = None) -> Change:
@@ -100,6 +114,12 @@ def replace_partner(current: Center, old_id: str, new_id: str) -> Change | None:
         return None
     partner_ids = [new_id if p == old_id else p for p in current.partner_ids]
     partner_ids = list(dict.fromkeys(partner_ids))
-    directors = [d.model_copy(update={"partner_id": new_id}) if d.partner_id == old_id else d for d in current.directors]
+    directors = [
+        d.model_copy(update={"partner_id": new_id}) if d.partner_id == old_id else d for d in current.directors
+    ]
     updated = current.evolve(partner_ids=partner_ids, directors=directors)
-    return Change(CENTER.event("updated"), updated.state(), {"fields": ["partner_ids"], "merged_partner": old_id, "successor_id": new_id})
+    return Change(
+        CENTER.event("updated"),
+        updated.state(),
+        {"fields": ["partner_ids"], "merged_partner": old_id, "successor_id": new_id},
+    )

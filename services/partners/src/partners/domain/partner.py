@@ -19,6 +19,7 @@ from opp_shared.aggregate import AggregateState, AggregateType, Change
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from partners.domain.text import name_key
 
+
 class PartnerKind(StrEnum):
     UNIVERSITY = "university"
     RESEARCH_INSTITUTE = "research_institute"
@@ -147,9 +148,15 @@ def change_status(current: Partner, to: PartnerStatus, reason: str | None = None
     if to == PartnerStatus.ARCHIVED:
         raise IllegalTransition("archive a partner with the /archive action")
     if to not in STATUS_MOVES[current.status]:
-        raise IllegalTransition(f"a partner cannot go from {current.status} to {to}", current_status=current.status.value)
+        raise IllegalTransition(
+            f"a partner cannot go from {current.status} to {to}", current_status=current.status.value
+        )
     updated = current.evolve(status=to)
-    return Change(PARTNER.event("status_changed"), updated.state(), {"from": current.status.value, "to": to.value, "reason": reason})
+    return Change(
+        PARTNER.event("status_changed"),
+        updated.state(),
+        {"from": current.status.value, "to": to.value, "reason": reason},
+    )
 
 
 def archive(current: Partner, reason: str | None = None) -> Change | None:
@@ -167,13 +174,19 @@ def merge_into(current: Partner, own_id: str, successor_id: str, successor: Part
     if current.merged_into == successor_id:
         return None
     if current.merged_into is not None:
-        raise RuleViolation(f"this partner was already merged into {current.merged_into}", successor_id=current.merged_into)
+        raise RuleViolation(
+            f"this partner was already merged into {current.merged_into}", successor_id=current.merged_into
+        )
     if successor is None:
         raise RuleViolation(f"no partner {successor_id!r} to merge into")
     if successor.archived:
         raise RuleViolation("a partner cannot be merged into an archived partner", successor_id=successor_id)
-    updated = current.evolve(status=PartnerStatus.ARCHIVED, merged_into=successor_id, archived_reason=f"merged into {successor_id}")
-    return Change(PARTNER.event("merged"), updated.state(), {"successor_id": successor_id, "from": current.status.value})
+    updated = current.evolve(
+        status=PartnerStatus.ARCHIVED, merged_into=successor_id, archived_reason=f"merged into {successor_id}"
+    )
+    return Change(
+        PARTNER.event("merged"), updated.state(), {"successor_id": successor_id, "from": current.status.value}
+    )
 
 
 def record_merged_from(current: Partner, predecessor_id: str) -> Change | None:

@@ -25,10 +25,32 @@ SECTIONS: dict[str, str] = {
 
 # What a portfolio shows of a foreign aggregate, where its state has them.
 _SUMMARY_FIELDS = (
-    "name", "title", "kind", "status", "currency", "budget", "amount", "fund_id", "call_id", "proposal_id",
-    "project_id", "license_id", "technology_ids", "territory", "field_of_use", "starts_on", "ends_on",
-    "effective_from", "expires_on", "period_start", "period_end", "due_on", "revenue", "royalty_due",
-    "royalty_paid", "received_on",
+    "name",
+    "title",
+    "kind",
+    "status",
+    "currency",
+    "budget",
+    "amount",
+    "fund_id",
+    "call_id",
+    "proposal_id",
+    "project_id",
+    "license_id",
+    "technology_ids",
+    "territory",
+    "field_of_use",
+    "starts_on",
+    "ends_on",
+    "effective_from",
+    "expires_on",
+    "period_start",
+    "period_end",
+    "due_on",
+    "revenue",
+    "royalty_due",
+    "royalty_paid",
+    "received_on",
 )
 
 

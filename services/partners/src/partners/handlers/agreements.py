@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -41,7 +42,9 @@ class AgreementCommands:
         if fields.get("amends"):
             parent = await self._parent(fields["amends"])
             if parent.status not in AMENDABLE:
-                raise RuleViolation(f"only a signed or active agreement can be amended; {fields['amends']} is {parent.status.value}")
+                raise RuleViolation(
+                    f"only a signed or active agreement can be amended; {fields['amends']} is {parent.status.value}"
+                )
         if fields.get("framework_id"):
             parent = await self._parent(fields["framework_id"])
             if parent.type != AgreementType.FRAMEWORK:
@@ -71,7 +74,9 @@ class AgreementCommands:
     async def submit(self, agreement_id: str, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(agreement_id, lambda a: rules.submit(a, self.today()), if_match=if_match)
 
-    async def sign(self, agreement_id: str, signed_on: date, signatories: list[dict[str, Any]] | None, *, if_match: int | None) -> Snapshot:
+    async def sign(
+        self, agreement_id: str, signed_on: date, signatories: list[dict[str, Any]] | None, *, if_match: int | None
+    ) -> Snapshot:
         return await self.repository.change(
             agreement_id, lambda a: rules.sign(a, self.today(), signed_on, signatories), if_match=if_match
         )
@@ -81,14 +86,18 @@ class AgreementCommands:
             agreement_id, lambda a: rules.activate(a, self.today(), effective_from), if_match=if_match
         )
 
-    async def terminate(self, agreement_id: str, reason: str, terminated_on: date | None, *, if_match: int | None) -> Snapshot:
+    async def terminate(
+        self, agreement_id: str, reason: str, terminated_on: date | None, *, if_match: int | None
+    ) -> Snapshot:
         return await self.repository.change(
             agreement_id, lambda a: rules.terminate(a, self.today(), reason, terminated_on), if_match=if_match
         )
 
     # -- renewal ---------------------------------------------------------------------
 
-    async def renew(self, agreement_id: str, terms: dict[str, Any], request: CreateRequest, *, if_match: int | None) -> tuple[Snapshot, bool]:
+    async def renew(
+        self, agreement_id: str, terms: dict[str, Any], request: CreateRequest, *, if_match: int | None
+    ) -> tuple[Snapshot, bool]:
         """Two aggregates, in an order a crash cannot break: first the predecessor records
         its successor's id (a second renewal is then a conflict), then the successor is
         drafted under that id. If the process dies in between, a retry with the same
@@ -127,17 +136,18 @@ class AgreementCommands:
         for field, relation in (("amends", "amendment"), ("framework_id", "under_framework")):
             parent_id = child_state.get(field)
             if parent_id:
-                try:
+                # The parent's id was checked at drafting; nothing to link if it is gone.
+                with contextlib.suppress(NotFound):
                     await self.repository.change(parent_id, lambda a, rel=relation: rules.link_child(a, child_id, rel))
-                except NotFound:
-                    pass  # the parent's id was checked at drafting; nothing to link if it is gone
 
     # -- merges ------------------------------------------------------------------------
 
     async def follow_merge(self, old_id: str, new_id: str) -> int:
         changed = 0
         for document in await self.queries.of_partners([old_id]):
-            _, recorded = await self.repository.execute(document["_id"], lambda a: rules.replace_party(a, old_id, new_id))
+            _, recorded = await self.repository.execute(
+                document["_id"], lambda a: rules.replace_party(a, old_id, new_id)
+            )
             changed += recorded
         return changed
 
@@ -157,10 +167,11 @@ class AgreementCommands:
 
     async def run_signature_watch(self, today: date) -> int:
         fired = 0
-        for agreement_id in await self.queries.waiting_for_signature_since(today - timedelta(days=self.overdue_after_days)):
+        for agreement_id in await self.queries.waiting_for_signature_since(
+            today - timedelta(days=self.overdue_after_days)
+        ):
             _, recorded = await self.repository.execute(
                 agreement_id, lambda a: rules.flag_signature_overdue(a, today, self.overdue_after_days)
             )
             fired += recorded
         return fired
-

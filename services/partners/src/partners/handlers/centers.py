@@ -17,7 +17,11 @@ from partners.store.centers import CenterQueries
 
 class CenterCommands:
     def __init__(
-        self, centers: Repository[Center], queries: CenterQueries, partners: Repository[Partner], today: Callable[[], date]
+        self,
+        centers: Repository[Center],
+        queries: CenterQueries,
+        partners: Repository[Partner],
+        today: Callable[[], date],
     ) -> None:
         self.repository = centers
         self.queries = queries
@@ -37,12 +41,18 @@ class CenterCommands:
             await require_usable(self.partners, [p for p in edits["partner_ids"] if p not in current.partner_ids])
         return await self.repository.change(center_id, lambda c: rules.update(c, edits), if_match=if_match)
 
-    async def close(self, center_id: str, reason: str | None, closed_on: date | None, *, if_match: int | None) -> Snapshot:
-        return await self.repository.change(center_id, lambda c: rules.close(c, self.today(), reason, closed_on), if_match=if_match)
+    async def close(
+        self, center_id: str, reason: str | None, closed_on: date | None, *, if_match: int | None
+    ) -> Snapshot:
+        return await self.repository.change(
+            center_id, lambda c: rules.close(c, self.today(), reason, closed_on), if_match=if_match
+        )
 
     async def follow_merge(self, old_id: str, new_id: str) -> int:
         changed = 0
         for document in await self.queries.of_partners([old_id]):
-            _, recorded = await self.repository.execute(document["_id"], lambda c: rules.replace_partner(c, old_id, new_id))
+            _, recorded = await self.repository.execute(
+                document["_id"], lambda c: rules.replace_partner(c, old_id, new_id)
+            )
             changed += recorded
         return changed

@@ -46,8 +46,12 @@ class PartnerCommands:
             await self.names.release(current.country, current.name_key, partner_id)
         return snapshot
 
-    async def change_status(self, partner_id: str, status: PartnerStatus, reason: str | None, *, if_match: int | None) -> Snapshot:
-        return await self.repository.change(partner_id, lambda p: rules.change_status(p, status, reason), if_match=if_match)
+    async def change_status(
+        self, partner_id: str, status: PartnerStatus, reason: str | None, *, if_match: int | None
+    ) -> Snapshot:
+        return await self.repository.change(
+            partner_id, lambda p: rules.change_status(p, status, reason), if_match=if_match
+        )
 
     async def archive(self, partner_id: str, reason: str | None, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(partner_id, lambda p: rules.archive(p, reason), if_match=if_match)

@@ -14,8 +14,18 @@ from partners.store.centers import CenterQueries
 from partners.store.portfolio import PortfolioFeed
 
 AGREEMENT_FIELDS = (
-    "id", "type", "title", "status", "effective_from", "signed_on", "expires_on", "terminated_on", "renewal_of",
-    "renewed_by", "amends", "framework_id",
+    "id",
+    "type",
+    "title",
+    "status",
+    "effective_from",
+    "signed_on",
+    "expires_on",
+    "terminated_on",
+    "renewal_of",
+    "renewed_by",
+    "amends",
+    "framework_id",
 )
 CENTER_FIELDS = ("id", "name", "status", "disciplines", "established_on", "closed_on", "agreement_id")
 PARTNER_FIELDS = ("id", "name", "kind", "country", "status", "tier", "merged_into", "version")
@@ -73,11 +83,19 @@ class PortfolioQueries:
         # A partner's portfolio includes what was done with the partners merged into it.
         ids = await lineage(self.partners, partner_id)
         agreements = [
-            {**{k: d.get(k) for k in AGREEMENT_FIELDS}, "parties": d.get("parties", []), "via": _via(d.get("party_ids", []), ids)}
+            {
+                **{k: d.get(k) for k in AGREEMENT_FIELDS},
+                "parties": d.get("parties", []),
+                "via": _via(d.get("party_ids", []), ids),
+            }
             for d in await self.agreements.of_partners(ids)
         ]
         centers = [
-            {**{k: d.get(k) for k in CENTER_FIELDS}, "partner_ids": d.get("partner_ids", []), "via": _via(d.get("partner_ids", []), ids)}
+            {
+                **{k: d.get(k) for k in CENTER_FIELDS},
+                "partner_ids": d.get("partner_ids", []),
+                "via": _via(d.get("partner_ids", []), ids),
+            }
             for d in await self.centers.of_partners(ids)
         ]
         announced = await self.announced.of_partners(ids)

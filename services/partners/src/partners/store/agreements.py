@@ -60,7 +60,10 @@ class AgreementQueries:
         documents = await self.documents.find(
             {
                 "status": {"$in": sorted(s.value for s in BEFORE_SIGNATURE)},
-                "$or": [{"submitted_on": {"$lte": cutoff, "$ne": None}}, {"submitted_on": None, "drafted_on": {"$lte": cutoff}}],
+                "$or": [
+                    {"submitted_on": {"$lte": cutoff, "$ne": None}},
+                    {"submitted_on": None, "drafted_on": {"$lte": cutoff}},
+                ],
             },
             fields=[],
         )

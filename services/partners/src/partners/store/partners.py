@@ -43,7 +43,9 @@ class PartnerNames:
         young = self.clock.now() - claim["claimed_at"] < CLAIM_GRACE
         if holder is None and young:
             # Most likely a registration of the same name still in flight.
-            raise AlreadyExists(f"a partner with this name is being registered in {country}", conflicting_id=claim["owner"])
+            raise AlreadyExists(
+                f"a partner with this name is being registered in {country}", conflicting_id=claim["owner"]
+            )
         # The holder was renamed, or crashed before it existed: the claim is stale.
         taken = await self.claims.take_over(claim_key, claim["owner"], owner, kind="partner-name")
         if taken["owner"] != owner:

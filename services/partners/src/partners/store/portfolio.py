@@ -40,7 +40,9 @@ class PortfolioFeed:
         )
 
     async def of_partners(self, partner_ids: list[str], limit: int = 5000) -> dict[str, list[dict[str, Any]]]:
-        documents = await self.view.documents.find({"partner_ids": {"$in": partner_ids}}, sort=[("_id", ASCENDING)], limit=limit)
+        documents = await self.view.documents.find(
+            {"partner_ids": {"$in": partner_ids}}, sort=[("_id", ASCENDING)], limit=limit
+        )
         sections: dict[str, list[dict[str, Any]]] = {section: [] for section in SECTIONS.values()}
         for document in documents:
             sections.setdefault(document["section"], []).append(
