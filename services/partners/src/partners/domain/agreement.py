@@ -495,27 +495,26 @@ def apply_amendment(
     """The parent takes an active amendment's changes, once: the change names the amendment, and the
     amendment is recorded in `applied_amendments` by the same change. Parties are a set here (one
     added that is there already, or removed that is gone, e.g. after a merge, changes nothing);
-    a new `expires_on` starts the reminders over for that date (`expiry_amended_on`)."""
-    if amendment_id in current.applied_amendments:
+    a new `expires_on` starts the reminders over for that date (`expiry_amended_on`). An amendment
+    that states no changes (as all did before they could) leaves its parent as it is."""
+    if changes is None or amendment_id in current.applied_amendments:
         return None
     if current.status not in IN_FORCE:
         raise RuleViolation(
             f"an agreement that is {current.status.value} cannot be amended", current_status=current.status.value
         )
-    updates: dict[str, Any] = {"applied_amendments": [*current.applied_amendments, amendment_id]}
-    if changes is not None:
-        removed = set(changes.remove_parties)
-        parties = [p for p in current.parties if p.partner_id not in removed]
-        parties += [p for p in changes.add_parties if p.partner_id not in current.party_ids]
-        updates["parties"] = parties
-        if changes.scope is not None:
-            updates["scope"] = changes.scope
-        if changes.documents:
-            replaced = {d.name for d in changes.documents}
-            updates["documents"] = [d for d in current.documents if d.name not in replaced] + list(changes.documents)
-        if changes.expires_on is not None and changes.expires_on != current.expires_on:
-            updates["expires_on"] = changes.expires_on
-            updates["expiry_amended_on"] = today
+    removed = set(changes.remove_parties)
+    parties = [p for p in current.parties if p.partner_id not in removed]
+    parties += [p for p in changes.add_parties if p.partner_id not in current.party_ids]
+    updates: dict[str, Any] = {"applied_amendments": [*current.applied_amendments, amendment_id], "parties": parties}
+    if changes.scope is not None:
+        updates["scope"] = changes.scope
+    if changes.documents:
+        replaced = {d.name for d in changes.documents}
+        updates["documents"] = [d for d in current.documents if d.name not in replaced] + list(changes.documents)
+    if changes.expires_on is not None and changes.expires_on != current.expires_on:
+        updates["expires_on"] = changes.expires_on
+        updates["expiry_amended_on"] = today
     updated = current.evolve(**updates)
     fields = [name for name in TERMS if getattr(updated, name) != getattr(current, name)]
     before = current.state()
