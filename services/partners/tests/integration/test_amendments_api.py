@@ -17,6 +17,15 @@ async def in_force(api, parties, **terms):
     return await api.act(agreement["id"], "activate")
 
 
+async def signed_amendment(api, partner_id, parent_id, changes, title="Amendment"):
+    """An amendment of `parent_id` stating `changes`, in force from 1 February 2027, signed (not yet active)."""
+    amendment = await api.draft(
+        [{"partner_id": partner_id}], title=title, amends=parent_id, effective_from="2027-02-01", changes=changes
+    )
+    await api.act(amendment["id"], "submit")
+    return await api.act(amendment["id"], "sign", {"signed_on": "2027-02-10"})
+
+
 async def agreement_events(servers, namespace, until):
     records = await read_topic(
         servers.kafka_bootstrap,
@@ -75,15 +84,9 @@ async def test_an_amendment_extends_its_parent_once_active_and_the_event_says_so
 async def test_an_amendment_to_a_date_already_past_ends_its_parent_on_activation(api):
     partner = await api.register()
     parent = await in_force(api, [{"partner_id": partner["id"]}], effective_from="2026-01-01", expires_on="2030-12-31")
-    amendment = await api.draft(
-        [{"partner_id": partner["id"]}],
-        title="Early end by mutual consent",
-        amends=parent["id"],
-        effective_from="2027-02-01",
-        changes={"expires_on": "2027-02-28"},
+    amendment = await signed_amendment(
+        api, partner["id"], parent["id"], {"expires_on": "2027-02-28"}, title="Early end by mutual consent"
     )
-    await api.act(amendment["id"], "submit")
-    await api.act(amendment["id"], "sign", {"signed_on": "2027-02-10"})
     await api.act(amendment["id"], "activate")
 
     async def ended():
@@ -99,15 +102,7 @@ async def test_an_amendment_to_a_date_already_past_ends_its_parent_on_activation
 async def test_an_amendment_the_parent_can_no_longer_take_is_not_activated(api):
     partner = await api.register()
     parent = await in_force(api, [{"partner_id": partner["id"]}], effective_from="2026-01-01", expires_on="2030-12-31")
-    amendment = await api.draft(
-        [{"partner_id": partner["id"]}],
-        title="Amendment",
-        amends=parent["id"],
-        effective_from="2027-02-01",
-        changes={"expires_on": "2032-12-31"},
-    )
-    await api.act(amendment["id"], "submit")
-    await api.act(amendment["id"], "sign", {"signed_on": "2027-02-10"})
+    amendment = await signed_amendment(api, partner["id"], parent["id"], {"expires_on": "2032-12-31"})
     await api.act(parent["id"], "terminate", {"reason": "ended by both sides"})
     refused = await api.act(amendment["id"], "activate", expect=409)
     assert refused["current_status"] == "terminated"

@@ -47,6 +47,17 @@ def parent(status: str = "active", **fields: Any) -> Agreement:
     return Agreement(**values)
 
 
+def amendment_draft() -> Change:
+    return ag.draft(
+        today=date(2027, 1, 1),
+        type=AgreementType.MOU,
+        title="Amendment No. 1",
+        parties=[Party(partner_id="p-1")],
+        amends="agr-1",
+        changes={"expires_on": "2030-01-01"},
+    )
+
+
 def changes(**fields: Any) -> AmendmentChanges:
     return AmendmentChanges.model_validate(fields)
 
@@ -103,28 +114,11 @@ def test_only_an_amendment_states_changes() -> None:
             changes={"expires_on": "2030-01-01"},
         )
     assert "amends" in caught.value.detail
-    drafted = ag.draft(
-        today=date(2027, 1, 1),
-        type=AgreementType.MOU,
-        title="Amendment No. 1",
-        parties=[Party(partner_id="p-1")],
-        amends="agr-1",
-        changes={"expires_on": "2030-01-01"},
-    )
-    assert drafted.state["changes"]["expires_on"] == "2030-01-01"
+    assert amendment_draft().state["changes"]["expires_on"] == "2030-01-01"
 
 
 def test_changes_are_a_term_edited_before_signature_only() -> None:
-    amendment = apply(
-        ag.draft(
-            today=date(2027, 1, 1),
-            type=AgreementType.MOU,
-            title="Amendment No. 1",
-            parties=[Party(partner_id="p-1")],
-            amends="agr-1",
-            changes={"expires_on": "2030-01-01"},
-        )
-    )
+    amendment = apply(amendment_draft())
     edited = apply(ag.edit(amendment, {"changes": {"expires_on": "2031-01-01"}}))
     assert edited.changes == changes(expires_on="2031-01-01")
     submitted = apply(ag.submit(edited, date(2027, 1, 2)))
