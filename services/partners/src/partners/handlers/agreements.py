@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -15,6 +16,8 @@ from partners.domain.agreement import Agreement, AgreementStatus, AgreementType,
 from partners.domain.partner import Partner
 from partners.handlers.partners import require_usable
 from partners.store.agreements import AgreementQueries
+
+log = logging.getLogger(__name__)
 
 
 class AgreementCommands:
@@ -91,9 +94,18 @@ class AgreementCommands:
         if current.amends and current.status == AgreementStatus.SIGNED:
             # An amendment takes effect when it becomes active: its parent must be able to take it now.
             await self._check_amendment(current.amends, current.changes)
-        return await self.repository.change(
+        activated = await self.repository.change(
             agreement_id, lambda a: rules.activate(a, self.today(), effective_from), if_match=if_match
         )
+        if current.amends:
+            # The parent changes now, so that whoever activated it reads the parent changed and the
+            # schedule never runs on the old date meanwhile; if this process dies first, or the
+            # parent ended in between, the `activated` event's follow-up does it (or dead-letters it).
+            try:
+                await self.apply_amendment(activated.id, activated.state)
+            except RuleViolation as exc:
+                log.warning("amendment %s activated but not applied to %s: %s", activated.id, current.amends, exc)
+        return activated
 
     async def withdraw(self, agreement_id: str, reason: str, *, if_match: int | None) -> Snapshot:
         return await self.repository.change(
