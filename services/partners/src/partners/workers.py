@@ -49,6 +49,7 @@ def follow_ups(partners: PartnerCommands, agreements: AgreementCommands, centers
             await agreements.complete_renewal(predecessor, event.change.get("terms") or {})
 
     async def activated(event: CloudEvent) -> None:
+        # The activation applies an amendment to its parent itself; this completes it after a crash.
         if event.subject and event.state.get("amends"):
             await agreements.apply_amendment(event.subject, event.state)
 
