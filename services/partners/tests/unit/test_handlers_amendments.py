@@ -222,3 +222,25 @@ async def test_owners_are_person_ids_that_lists_filter_by(office):
     request = CreateRequest("officer", "k", terms)
     successor, _ = await office.agreements.renew(agreement.id, terms, request, if_match=None)
     assert successor.state["owner_id"] == "ben"
+
+
+async def test_a_parent_that_ends_between_the_check_and_the_change_leaves_the_activation_recorded(office, monkeypatch):
+    partner = await office.register()
+    parent = await office.in_force(partner.id)
+    amendment = await signed_amendment(office, partner.id, parent.id, {"expires_on": "2030-01-01"})
+    checked = office.agreements._check_amendment
+
+    async def check_then_lose_the_race(parent_id, changes):
+        await checked(parent_id, changes)
+        await office.agreements.terminate(parent_id, "ended by both sides", None, if_match=None)
+
+    monkeypatch.setattr(office.agreements, "_check_amendment", check_then_lose_the_race)
+    activated = await office.agreements.activate(amendment.id, None, if_match=None)
+    assert activated.state["status"] == "active"  # recorded, and answered as such
+    ended = await office.agreements.repository.read(parent.id)
+    assert ended.status == "terminated" and ended.applied_amendments == []
+    activated_event = next(
+        e for e in office.ports.events() if e.type.endswith(".activated") and e.subject == amendment.id
+    )
+    with pytest.raises(RuleViolation):  # the follow-up refuses too: its record goes to the dead letters
+        await office.ports.deliver(activated_event)
