@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 # -- shapes ---------------------------------------------------------------------
 
@@ -83,6 +84,9 @@ class AgreementSeed:
     signed_on: Day | None = None  # needed when `reach` is signed or active
     framework: str | None = None  # agreement key of the framework it is made under
     amends: str | None = None  # agreement key of the agreement it amends
+    # What an amendment changes in the agreement it amends once it is active (`expires_on`, `scope`, ...).
+    changes: dict[str, Any] | None = None
+    withdrawn: str | None = None  # the reason, for a draft (or one under review) abandoned before signature
     owner: str = "Overseas Research Collaboration Office"
 
 
@@ -528,6 +532,21 @@ AGREEMENTS: tuple[AgreementSeed, ...] = (
         reach="under_review",
         notes="Under legal review at both universities.",
     ),
+    # A draft that will never be signed: a separate exchange agreement with KTH, abandoned because the
+    # strategic agreement's exchange programme covers it. Withdrawn, it leaves KTH's open agreements.
+    AgreementSeed(
+        key="exchange-kth-draft",
+        type="exchange",
+        title="Student Exchange Agreement: Tsinghua University–KTH Royal Institute of Technology",
+        parties=("kth",),
+        lead="kth",
+        scope="Undergraduate and graduate student exchange, up to ten students each way per year.",
+        effective_from=date(2025, 9, 1),
+        expires_on=date(2030, 8, 31),
+        reach="draft",
+        withdrawn="Covered by the exchange programme of the strategic research cooperation agreement.",
+        owner=EUROPE,
+    ),
     # Siemens' Center of Knowledge Interchange: a membership programme, not a project.
     AgreementSeed(
         key="cki-siemens",
@@ -629,7 +648,8 @@ AGREEMENTS: tuple[AgreementSeed, ...] = (
         reach="active",
         owner=INDUSTRY,
     ),
-    # An amendment to the Toyota agreement (drafted once that one is active).
+    # An amendment to the Toyota agreement (drafted once that one is active): once active, it extends
+    # the agreement by five years and widens its scope; the agreement itself changes accordingly.
     AgreementSeed(
         key="jc-toyota-amendment-1",
         type="joint_center",
@@ -637,10 +657,15 @@ AGREEMENTS: tuple[AgreementSeed, ...] = (
         parties=("toyota",),
         lead="toyota",
         amends="jc-toyota",
-        scope="Adds hydrogen energy and fuel-cell research to the center's scope.",
+        scope="Extends the agreement to 31 March 2036 and adds hydrogen energy and fuel-cell research "
+        "to the center's scope.",
+        changes={
+            "expires_on": date(2036, 3, 31),
+            "scope": "A joint research center on automotive technology, energy and the environment, "
+            "including hydrogen energy and fuel-cell research.",
+        },
         signed_on=date(2023, 9, 18),
         effective_from=date(2023, 10, 1),
-        expires_on=date(2031, 3, 31),
         reach="active",
         owner=INDUSTRY,
     ),

@@ -5,8 +5,8 @@
 
 Everything goes through the HTTP API, as any client's data would: partners
 are registered, agreements drafted and taken through their life cycle
-(submit, sign with its `signed_on`, activate), one renewed, joint research
-centers established. Nothing touches the database directly, so the events,
+(submit, sign with its `signed_on`, activate; or withdraw a draft), one
+renewed, one amended, joint research centers established. Nothing touches the database directly, so the events,
 reminders and views of the other services follow as they would in use.
 
 Running it again creates nothing new:
@@ -177,7 +177,7 @@ class Summary:
     partners: Tally = field(default_factory=Tally)
     agreements: Tally = field(default_factory=Tally)
     centers: Tally = field(default_factory=Tally)
-    steps: int = 0  # life-cycle actions taken (submit, sign, activate)
+    steps: int = 0  # life-cycle actions taken (submit, sign, activate, withdraw)
 
     @property
     def nothing_new(self) -> bool:
@@ -297,6 +297,7 @@ class Seeder:
                 "expires_on": self.day(a.expires_on),
                 "framework_id": self.agreement_ids[a.framework] if a.framework else None,
                 "amends": self.agreement_ids[a.amends] if a.amends else None,
+                "changes": self.changes(a.changes),
             }
         )
         doing = f"drafting agreement {a.title!r}"
@@ -311,7 +312,31 @@ class Seeder:
         self.tally(self.summary.agreements, created, f"agreement {a.title} ({state['id']})")
         if not created:  # a replay answers the state right after creation; the current one may be further on
             state = self.api.get(f"/api/v1/agreements/{state['id']}", doing)
-        self.advance(state, a.reach, self.day(a.signed_on), a.parties)
+        state = self.advance(state, a.reach, self.day(a.signed_on), a.parties)
+        if a.withdrawn:
+            self.withdraw(state, a.withdrawn)
+
+    def changes(self, changes: dict[str, Any] | None) -> dict[str, Any] | None:
+        """An amendment's changes as the API takes them: dates as text, parties by partner id."""
+        if changes is None:
+            return None
+        body = {k: self.day(v) if k == "expires_on" else v for k, v in changes.items()}
+        if "add_parties" in body:
+            body["add_parties"] = [{"partner_id": self.partner_ids[k]} for k in body["add_parties"]]
+        if "remove_parties" in body:
+            body["remove_parties"] = [self.partner_ids[k] for k in body["remove_parties"]]
+        return body
+
+    def withdraw(self, state: dict[str, Any], reason: str) -> None:
+        """Abandon a draft (or one under review); one already withdrawn is left as it is."""
+        if state["status"] not in ("draft", "under_review"):
+            return
+        doing = f"withdrawing agreement {state['title']!r}"
+        response = self.api.call("POST", f"/api/v1/agreements/{state['id']}/withdraw", body={"reason": reason})
+        if response.status_code != 200:
+            raise unexpected(response, doing)
+        self.summary.steps += 1
+        self.say(f"withdraw  {state['title']} -> withdrawn")
 
     def find_agreement(self, a: Any, body: dict[str, Any], doing: str) -> dict[str, Any]:
         first_party = body["parties"][0]["partner_id"]
@@ -322,8 +347,10 @@ class Seeder:
             f"{doing}: its Idempotency-Key was used with other data, and no agreement of that title is found"
         )
 
-    def advance(self, state: dict[str, Any], reach: str, signed_on: str | None, party_keys: tuple[str, ...]) -> None:
-        """Take an agreement from where it is to `reach`, one action at a time."""
+    def advance(
+        self, state: dict[str, Any], reach: str, signed_on: str | None, party_keys: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """Take an agreement from where it is to `reach`, one action at a time; answer its state."""
         agreement_id = state["id"]
         while state["status"] in RANK and RANK[state["status"]] < RANK[reach]:
             action = NEXT_ACTION[state["status"]]
@@ -346,6 +373,7 @@ class Seeder:
                     state = fresh
                     continue
             raise unexpected(response, doing)
+        return state
 
     def renewal(self, r: Any) -> None:
         predecessor_id = self.agreement_ids[r.of]
@@ -466,6 +494,10 @@ def check_data(data: ModuleType, today: date) -> list[str]:
             if ref and ref not in agreements
         ]
         dates(a.key, a.reach, a.signed_on, a.effective_from)
+        if a.changes and not a.amends:
+            problems.append(f"{a.key}: only an amendment states changes")
+        if a.withdrawn and RANK[a.reach] >= RANK["signed"]:
+            problems.append(f"{a.key}: only a draft or one under review can be withdrawn, not one {a.reach}")
         agreements.add(a.key)
     for r in data.RENEWALS:
         if r.of not in agreements:

@@ -174,6 +174,24 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
     [amendment] = [a for a in agreements if a["amends"]]
     assert api.get(f"/api/v1/agreements/{amendment['amends']}/family")["amendments"] == [amendment["id"]]
 
+    # The amendment, active, has extended the Toyota agreement (as the agreement's own change).
+    assert amendment["status"] == "active" and amendment["changes"]["expires_on"] == "2036-03-31"
+    toyota = api.get(f"/api/v1/agreements/{amendment['amends']}")
+    assert toyota["applied_amendments"] == [amendment["id"]] and toyota["status"] == "active"
+    assert toyota["expires_on"] == "2036-03-31" and "hydrogen" in toyota["scope"]
+    history = api.get(f"/api/v1/agreements/{toyota['id']}/history")["items"]
+    taken = [e for e in history if e["data"]["change"].get("applied_amendment_id") == amendment["id"]]
+    assert [e["type"] for e in taken] == ["partners.agreement.amended"]
+    assert taken[0]["data"]["change"]["previous"]["expires_on"] == "2031-03-31"
+
+    # A draft abandoned before signature: withdrawn, with its reason, out of KTH's open agreements.
+    [withdrawn] = [a for a in agreements if a["status"] == "withdrawn"]
+    kth = ids["KTH Royal Institute of Technology"]
+    assert withdrawn["type"] == "exchange" and withdrawn["party_ids"] == [kth] and withdrawn["withdrawal_reason"]
+    assert api.history_types(withdrawn["id"]) == ["drafted", "withdrawn"]
+    counts = api.get(f"/api/v1/partners/{kth}/portfolio")["counts"]["agreements"]
+    assert counts["open"] == 1 and counts["by_status"]["withdrawn"] == 1 and counts["by_status"]["active"] == 1
+
     # Joint research centers: with the seven partners the source names, each linked to its joint_center agreement.
     assert len(centers) == 7
     center_partners = set()

@@ -14,7 +14,7 @@ from __future__ import annotations
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
     # ---- generated from services/manifest.toml by `make generate`: edit the manifest, not the lines below ----
     "partners.partner": ("registered", "updated", "status_changed", "archived", "merged"),
-    "partners.agreement": ("drafted", "submitted", "signed", "activated", "amended", "expiring", "signature_overdue", "expired", "terminated", "renewed"),
+    "partners.agreement": ("drafted", "submitted", "signed", "activated", "amended", "expiring", "signature_overdue", "expired", "terminated", "renewed", "withdrawn"),
     "partners.center": ("established", "updated", "closed"),
     "funding.fund": ("created", "updated", "closed"),
     "funding.call": ("opened", "closed"),

@@ -90,6 +90,11 @@ Url = Annotated[
     StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s/$.?#][^\s]*$"),
     AfterValidator(_one_line),
 ]
+# A person, as the platform knows people: the `sub` of their token (OpenID Connect caps it at 255
+# characters). Kept exactly as written (no stripping), since it is compared with the token's.
+PersonId = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(_one_line), AfterValidator(_no_leading_dollar)
+]
 Version = Annotated[int, Field(ge=1, le=2**53)]
 Day = Annotated[date, BeforeValidator(_iso_date_text), Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 Key = Annotated[

@@ -1,10 +1,11 @@
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from opp_shared.auth import Principal, Role
 from opp_shared.errors import InvalidInput
-from opp_shared.fields import CountryCode, CurrencyCode, Email, LongText, Name, Phone, Url
+from opp_shared.fields import CountryCode, CurrencyCode, Email, LongText, Name, PersonId, Phone, Url
 from opp_shared.pagination import _after, decode_cursor, encode_cursor
-from opp_shared.web.http import parse_if_match
+from opp_shared.web.http import parse_if_match, person_or_me
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,11 @@ from opp_shared.web.http import parse_if_match
         (Email, ["someone@cam.ac.uk"], ["not-an-email", "a@", "@b.c"]),
         (Phone, ["+44 1223 337733", "010-62782015"], ["call me", "+"]),
         (Url, ["https://www.tsinghua.edu.cn/en/"], ["javascript:alert(1)", "ftp://x", "http://"]),
+        (
+            PersonId,
+            ["alice", "auth0|5f2a", "ada@tsinghua.edu.cn", "248289761001", "x" * 255],
+            ["", "a\nb", "a\x00", "$where", "x" * 256],
+        ),
     ],
 )
 def test_field_types_accept_good_and_refuse_bad_values(kind, good, bad):
@@ -62,3 +68,14 @@ def test_if_match_parses_etags(header, version):
 def test_if_match_refuses_what_we_never_gave_out(header):
     with pytest.raises(InvalidInput):
         parse_if_match(header)
+
+
+def test_a_person_id_is_kept_exactly_as_the_token_has_it():
+    assert TypeAdapter(PersonId).validate_python(" alice ") == " alice "
+
+
+def test_me_is_the_caller_in_a_person_filter():
+    caller = Principal(sub="ada", roles=frozenset({Role.VIEWER}))
+    assert person_or_me("me", caller) == "ada"
+    assert person_or_me("ben", caller) == "ben"
+    assert person_or_me(None, caller) is None

@@ -3,9 +3,11 @@
 Follow-ups make multi-aggregate work crash-proof: a merge archives one
 partner, and the `merged` event, delivered at least once, makes everything
 that referred to it follow; a drafted amendment or agreement under a
-framework is linked on its parent; a renewal whose successor was not drafted
-(the process died in between) is completed. Each step is idempotent: the
-domain decides nothing when it is already done.
+framework is linked on its parent; an amendment that becomes active changes
+its parent's terms; a renewal whose successor was not drafted (the process
+died in between) is completed, and one whose successor was withdrawn frees
+its predecessor. Each step is idempotent: the domain decides nothing when it
+is already done.
 """
 
 from __future__ import annotations
@@ -41,12 +43,25 @@ def follow_ups(partners: PartnerCommands, agreements: AgreementCommands, centers
 
     async def renewed(event: CloudEvent) -> None:
         predecessor = await agreements.repository.find(event.subject or "")
-        if predecessor is not None and predecessor.state.get("renewed_by"):
+        # Only this renewal's successor: a later one (after this one was withdrawn) has its own event and terms.
+        successor_id = event.change.get("successor_id") or event.state.get("renewed_by")
+        if predecessor is not None and successor_id and predecessor.state.get("renewed_by") == successor_id:
             await agreements.complete_renewal(predecessor, event.change.get("terms") or {})
+
+    async def activated(event: CloudEvent) -> None:
+        # The activation applies an amendment to its parent itself; this completes it after a crash.
+        if event.subject and event.state.get("amends"):
+            await agreements.apply_amendment(event.subject, event.state)
+
+    async def withdrawn(event: CloudEvent) -> None:
+        if event.subject and event.state.get("renewal_of"):
+            await agreements.release_withdrawn_renewal(event.subject, event.state)
 
     router.on("partners.partner.merged", merged)
     router.on("partners.agreement.drafted", drafted)
     router.on("partners.agreement.renewed", renewed)
+    router.on("partners.agreement.activated", activated)
+    router.on("partners.agreement.withdrawn", withdrawn)
     return router
 
 

@@ -394,6 +394,22 @@ REGISTER_CASES = [
         PARTNER | {"relationship_owner": "x" * 501},
         pointer="#/relationship_owner",
     ),
+    case(
+        "relationship-owner-id-empty",
+        "POST",
+        P,
+        422,
+        PARTNER | {"relationship_owner_id": ""},
+        pointer="#/relationship_owner_id",
+    ),
+    case(
+        "relationship-owner-id-number",
+        "POST",
+        P,
+        422,
+        PARTNER | {"relationship_owner_id": 42},
+        pointer="#/relationship_owner_id",
+    ),
     case("contacts-51", "POST", P, 422, PARTNER | {"contacts": [CONTACT] * 51}, pointer="#/contacts"),
     case("body-2mb", "POST", P, 413, PARTNER | {"description": "x" * 2_000_000}),
     case("body-2mb-declared", "POST", P, 413, content=b'{"name": "' + b"x" * 2_000_000 + b'"}', headers=WRITER | JSON),
@@ -714,6 +730,87 @@ DRAFT_CASES = [
     case("draft-amends-unknown", "POST", A, 409, DRAFT | {"amends": UNKNOWN_AGREEMENT}),
     case("draft-framework-unknown", "POST", A, 409, DRAFT | {"framework_id": UNKNOWN_AGREEMENT}),
     case("draft-amends-a-draft", "POST", A, 409, DRAFT | {"amends": "{draft}"}),
+    # an amendment's changes (the agreement `active` is active, with `partner` its one party)
+    case("draft-changes-not-an-amendment", "POST", A, 422, DRAFT | {"changes": {"scope": "wider"}}),
+    case("draft-changes-empty", "POST", A, 422, DRAFT | {"amends": "{active}", "changes": {}}, pointer="#/changes"),
+    case(
+        "draft-changes-bad-date",
+        "POST",
+        A,
+        422,
+        DRAFT | {"amends": "{active}", "changes": {"expires_on": "2030-02-30"}},
+        pointer="#/changes/expires_on",
+    ),
+    case(
+        "draft-changes-unknown-field",
+        "POST",
+        A,
+        422,
+        DRAFT | {"amends": "{active}", "changes": {"status": "expired"}},
+        pointer="#/changes/status",
+    ),
+    case(
+        "draft-changes-party-both-added-and-removed",
+        "POST",
+        A,
+        422,
+        DRAFT
+        | {
+            "amends": "{active}",
+            "changes": {"add_parties": [{"partner_id": "{other}"}], "remove_parties": ["{other}"]},
+        },
+        pointer="#/changes",
+    ),
+    case(
+        "draft-changes-remove-not-a-party",
+        "POST",
+        A,
+        409,
+        DRAFT | {"amends": "{active}", "changes": {"remove_parties": ["{other}"]}},
+    ),
+    case(
+        "draft-changes-remove-every-party",
+        "POST",
+        A,
+        409,
+        DRAFT | {"amends": "{active}", "changes": {"remove_parties": ["{partner}"]}},
+    ),
+    case(
+        "draft-changes-add-archived",
+        "POST",
+        A,
+        409,
+        DRAFT | {"amends": "{active}", "changes": {"add_parties": [{"partner_id": "{archived}"}]}},
+    ),
+    case(
+        "draft-changes-expires-before-signature",
+        "POST",
+        A,
+        409,
+        DRAFT | {"amends": "{active}", "changes": {"expires_on": "2025-11-01"}},
+    ),
+    case(
+        "draft-changes-remove-operator",
+        "POST",
+        A,
+        422,
+        DRAFT | {"amends": "{active}", "changes": {"remove_parties": [{"$ne": ""}]}},
+        pointer="#/changes/remove_parties/0",
+    ),
+    # person ids
+    case("draft-owner-id-empty", "POST", A, 422, DRAFT | {"owner_id": ""}, pointer="#/owner_id"),
+    case("draft-owner-id-256", "POST", A, 422, DRAFT | {"owner_id": "u" * 256}, pointer="#/owner_id"),
+    case("draft-owner-id-dollar", "POST", A, 422, DRAFT | {"owner_id": "$where"}, pointer="#/owner_id"),
+    case("draft-owner-id-line-break", "POST", A, 422, DRAFT | {"owner_id": "a\nb"}, pointer="#/owner_id"),
+    case("draft-owner-id-object", "POST", A, 422, DRAFT | {"owner_id": {"$ne": None}}, pointer="#/owner_id"),
+    case(
+        "draft-partner-signatory-with-person-id",
+        "POST",
+        A,
+        422,
+        DRAFT
+        | {"signatories": [{"name": "President", "side": "partner", "partner_id": "{partner}", "person_id": "x"}]},
+    ),
     case("draft-status", "POST", A, 422, DRAFT | {"status": "active"}, pointer="#/status"),
     case("draft-renewed-by", "POST", A, 422, DRAFT | {"renewed_by": "{draft}"}, pointer="#/renewed_by"),
     case("draft-where", "POST", A, 422, DRAFT | {"$where": "1"}, pointer="#/$where"),
@@ -767,6 +864,8 @@ EDIT_AGREEMENT_CASES = [
         {"parties": [{"partner_id": "{partner}"}, {"partner_id": "{archived}"}]},
     ),
     case("agreement-patch-terms-after-signature", "PATCH", A + "/{active}", 409, {"title": "New title"}),
+    case("agreement-patch-changes-not-an-amendment", "PATCH", A + "/{draft}", 422, {"changes": {"scope": "x"}}),
+    case("agreement-patch-owner-id-empty", "PATCH", A + "/{active}", 422, {"owner_id": ""}, pointer="#/owner_id"),
     case("agreement-patch-unknown", "PATCH", A + "/" + UNKNOWN_AGREEMENT, 404, {"notes": "x"}),
     case("agreement-patch-not-json", "PATCH", A + "/{draft}", 400, content=b"[1,", headers=WRITER | JSON),
 ]
@@ -802,6 +901,21 @@ ACTION_CASES = [
     case("sign-not-json", "POST", A + "/{review}/sign", 400, content=b"signed", headers=WRITER | JSON),
     case("sign-a-draft", "POST", A + "/{draft}/sign", 409, {"signed_on": "2027-02-01"}),
     case("sign-unknown", "POST", A + f"/{UNKNOWN_AGREEMENT}/sign", 404, {"signed_on": "2027-02-01"}),
+    # withdraw (before signature only)
+    case("withdraw-no-body", "POST", A + "/{draft}/withdraw", 422, pointer="#/"),
+    case("withdraw-missing-reason", "POST", A + "/{draft}/withdraw", 422, {}, pointer="#/reason"),
+    case("withdraw-reason-empty", "POST", A + "/{draft}/withdraw", 422, {"reason": " "}, pointer="#/reason"),
+    case("withdraw-reason-501", "POST", A + "/{review}/withdraw", 422, {"reason": "r" * 501}, pointer="#/reason"),
+    case(
+        "withdraw-unknown-field",
+        "POST",
+        A + "/{draft}/withdraw",
+        422,
+        {"reason": "r", "withdrawn_on": "2027-01-01"},
+        pointer="#/withdrawn_on",
+    ),
+    case("withdraw-an-active-agreement", "POST", A + "/{active}/withdraw", 409, {"reason": "r"}),
+    case("withdraw-unknown", "POST", A + f"/{UNKNOWN_AGREEMENT}/withdraw", 404, {"reason": "r"}),
     # terminate (the agreement `active` is active)
     case("terminate-no-body", "POST", A + "/{active}/terminate", 422, pointer="#/"),
     case("terminate-missing-reason", "POST", A + "/{active}/terminate", 422, {}, pointer="#/reason"),
@@ -1002,6 +1116,11 @@ LIST_CASES = [
         for name, path in (("partners", P), ("agreements", A), ("centers", C))
         for limit in ("0", "-1", "201", "abc", "1.5", "99999999999999999999")
     ],
+    *[
+        case(f"{name}-{filter_}-{label}", "GET", path, 422, headers=READER, params={filter_: value}, parameter=filter_)
+        for name, path, filter_ in (("agreements", A, "owner"), ("partners", P, "relationship_owner"))
+        for label, value in (("empty", ""), ("dollar", "$gt"), ("256", "u" * 256), ("line-break", "a\nb"))
+    ],
     case("partners-cursor-garbage", "GET", P, 422, headers=READER, params={"cursor": "garbage"}, parameter="cursor"),
     case("partners-cursor-not-base64", "GET", P, 422, headers=READER, params={"cursor": "%%%###"}, parameter="cursor"),
     case(
@@ -1187,6 +1306,7 @@ IF_MATCH_TARGETS = [
     ("agreement-submit", "POST", A + "/{draft}/submit", None),
     ("agreement-sign", "POST", A + "/{review}/sign", {"signed_on": "2027-02-01"}),
     ("agreement-terminate", "POST", A + "/{active}/terminate", {"reason": "x"}),
+    ("agreement-withdraw", "POST", A + "/{draft}/withdraw", {"reason": "x"}),
     ("agreement-renew", "POST", A + "/{active}/renew", {"expires_on": "2035-01-01"}),
     ("center-patch", "PATCH", C + "/{center}", {"name": "Renamed Center"}),
     ("center-close", "POST", C + "/{center}/close", {"reason": "x"}),
@@ -1239,6 +1359,7 @@ WRITES = [
     ("sign", "POST", A + "/{review}/sign", {"signed_on": "2027-02-01"}),
     ("activate", "POST", A + "/{review}/activate", None),
     ("terminate", "POST", A + "/{active}/terminate", {"reason": "x"}),
+    ("withdraw", "POST", A + "/{draft}/withdraw", {"reason": "x"}),
     ("renew", "POST", A + "/{active}/renew", {"expires_on": "2035-01-01"}),
     ("establish", "POST", C, CENTER),
     ("edit-center", "PATCH", C + "/{center}", {"name": "Renamed Center"}),

@@ -34,9 +34,9 @@ class Office:
         snapshot, _ = await self.agreements.draft(fields, CreateRequest("officer", key, fields))
         return snapshot
 
-    async def in_force(self, *partner_ids, expires_on="2029-01-01"):
-        """An agreement drafted, submitted, signed and active."""
-        agreement = await self.draft(*partner_ids, effective_from="2027-01-01", expires_on=expires_on)
+    async def in_force(self, *partner_ids, expires_on="2029-01-01", **extra):
+        """An agreement drafted, submitted, signed (today) and active."""
+        agreement = await self.draft(*partner_ids, effective_from="2027-01-01", expires_on=expires_on, **extra)
         await self.agreements.submit(agreement.id, if_match=None)
         await self.agreements.sign(agreement.id, self.today(), None, if_match=None)
         return await self.agreements.activate(agreement.id, None, if_match=None)

@@ -31,11 +31,14 @@ TERMINATED = date(2025, 6, 30)
 
 S = AgreementStatus
 ALL_STATUSES = [s.value for s in AgreementStatus]
-ACTIONS = ["submit", "sign", "activate", "terminate", "expire"]
-USER_ACTIONS = ["submit", "sign", "activate", "terminate"]
+ACTIONS = ["submit", "sign", "activate", "terminate", "expire", "withdraw"]
+USER_ACTIONS = ["submit", "sign", "activate", "terminate", "withdraw"]
 
-# The documented life cycle: draft -> under_review -> signed -> active -> expired | terminated.
+# The documented life cycle: draft -> under_review -> signed -> active -> expired | terminated,
+# and draft | under_review -> withdrawn.
 LEGAL: dict[tuple[str, str], tuple[str, str]] = {
+    ("draft", "withdraw"): ("partners.agreement.withdrawn", "withdrawn"),
+    ("under_review", "withdraw"): ("partners.agreement.withdrawn", "withdrawn"),
     ("draft", "submit"): ("partners.agreement.submitted", "under_review"),
     ("under_review", "sign"): ("partners.agreement.signed", "signed"),
     ("signed", "activate"): ("partners.agreement.activated", "active"),
@@ -76,6 +79,10 @@ def in_status(status: str) -> Agreement:
     current = apply(ag.submit(current, SUBMITTED))
     if status == "under_review":
         return current
+    if status == "withdrawn":
+        withdrawn = ag.withdraw(current, SUBMITTED, "the partner chose another route")
+        assert withdrawn is not None
+        return apply(withdrawn)
     current = apply(ag.sign(current, today=SIGNED, signed_on=SIGNED))
     if status == "signed":
         return current
@@ -95,6 +102,7 @@ PERFORM: dict[str, Callable[[Agreement], Change | None]] = {
     "activate": lambda a: ag.activate(a, today=EFFECTIVE),
     "terminate": lambda a: ag.terminate(a, today=TERMINATED, reason="partner withdrew"),
     "expire": lambda a: ag.expire(a, today=EXPIRES),
+    "withdraw": lambda a: ag.withdraw(a, SUBMITTED, "not to be signed"),
 }
 
 
@@ -123,11 +131,14 @@ def test_legal_transition_produces_its_event_and_status(status: str, action: str
     assert current.status == AgreementStatus(status)
 
 
-ILLEGAL_USER_PAIRS = [(s, a) for s in ALL_STATUSES for a in USER_ACTIONS if (s, a) not in LEGAL]
+# Withdrawing a withdrawn agreement is a repeat already satisfied: it changes nothing (see below).
+ILLEGAL_USER_PAIRS = [
+    (s, a) for s in ALL_STATUSES for a in USER_ACTIONS if (s, a) not in LEGAL and (s, a) != ("withdrawn", "withdraw")
+]
 
 
 def test_illegal_pairs_cover_every_other_combination() -> None:
-    assert len(ILLEGAL_USER_PAIRS) == len(ALL_STATUSES) * len(USER_ACTIONS) - 5
+    assert len(ILLEGAL_USER_PAIRS) == len(ALL_STATUSES) * len(USER_ACTIONS) - 7 - 1
     assert ("draft", "sign") in ILLEGAL_USER_PAIRS
     assert ("terminated", "terminate") in ILLEGAL_USER_PAIRS
 
@@ -145,7 +156,7 @@ def test_illegal_transition_is_refused(status: str, action: str) -> None:
     assert current.status == AgreementStatus(status)
 
 
-@pytest.mark.parametrize("status", ["draft", "under_review", "expired", "terminated"])
+@pytest.mark.parametrize("status", ["draft", "under_review", "expired", "terminated", "withdrawn"])
 def test_expire_outside_signed_or_active_changes_nothing(status: str) -> None:
     # `expire` is a timed rule run by the scheduler: outside signed/active it is a no-op
     # (None) rather than a 409, so that a second run after expiry is harmless.
@@ -372,6 +383,47 @@ def test_terminated_on_not_in_the_future() -> None:
     assert "future" in caught.value.detail
 
 
+# -- withdrawal --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["draft", "under_review"])
+def test_withdrawal_before_signature_records_the_reason_the_day_and_where_from(status: str) -> None:
+    change = ag.withdraw(in_status(status), date(2024, 1, 25), "the partner chose another route")
+    assert change is not None
+    assert change.type == "partners.agreement.withdrawn"
+    assert change.change == {"reason": "the partner chose another route", "withdrawn_on": "2024-01-25", "from": status}
+    withdrawn = apply(change)
+    assert withdrawn.status == S.WITHDRAWN and withdrawn.withdrawal_reason == "the partner chose another route"
+    assert withdrawn.withdrawn_on == date(2024, 1, 25)
+
+
+@pytest.mark.parametrize("status", ["signed", "active", "expired", "terminated"])
+def test_a_signed_agreement_is_not_withdrawn_but_terminated(status: str) -> None:
+    with pytest.raises(IllegalTransition) as caught:
+        ag.withdraw(in_status(status), date(2025, 1, 1), "r")
+    assert caught.value.extensions["allowed_from"] == ["draft", "under_review"]
+
+
+def test_withdrawn_is_final_and_withdrawing_again_changes_nothing() -> None:
+    withdrawn = in_status("withdrawn")
+    assert ag.withdraw(withdrawn, date(2025, 1, 1), "another reason") is None
+    assert ag.flag_signature_overdue(withdrawn, date(2030, 1, 1), 30) is None
+    assert ag.remind_expiry(withdrawn, date(2027, 2, 1)) is None
+    with pytest.raises(IllegalTransition):
+        ag.edit(withdrawn, {"notes": "x"})
+
+
+def test_a_withdrawn_renewal_frees_its_predecessor_for_another() -> None:
+    renewed = apply(ag.mark_renewed(in_status("active"), "ag-2", {}))
+    assert ag.forget_withdrawn_renewal(renewed, "ag-other") is None
+    change = ag.forget_withdrawn_renewal(renewed, "ag-2")
+    assert change is not None and change.type == "partners.agreement.amended"
+    assert change.change == {"fields": ["renewed_by"], "withdrawn_successor_id": "ag-2"}
+    freed = apply(change)
+    assert freed.renewed_by is None and ag.forget_withdrawn_renewal(freed, "ag-2") is None
+    assert apply(ag.mark_renewed(freed, "ag-3", {})).renewed_by == "ag-3"
+
+
 # -- editing ----------------------------------------------------------------------------
 
 
@@ -457,7 +509,7 @@ def test_documents_notes_and_owner_can_change_after_signature(status: str) -> No
     assert ag.edit(in_status(status), {"owner": "alice"}) is None
 
 
-@pytest.mark.parametrize("status", ["expired", "terminated"])
+@pytest.mark.parametrize("status", ["expired", "terminated", "withdrawn"])
 def test_nothing_is_edited_after_the_end(status: str) -> None:
     with pytest.raises(IllegalTransition) as caught:
         ag.edit(in_status(status), {"notes": "late note"})
@@ -477,7 +529,7 @@ def test_renewal_is_recorded_on_the_predecessor(status: str) -> None:
     assert change.change == {"successor_id": "ag-2", "terms": terms}
 
 
-@pytest.mark.parametrize("status", ["draft", "under_review", "terminated"])
+@pytest.mark.parametrize("status", ["draft", "under_review", "terminated", "withdrawn"])
 def test_renewal_only_from_signed_active_or_expired(status: str) -> None:
     with pytest.raises(IllegalTransition) as caught:
         ag.mark_renewed(in_status(status), "ag-2", {})
@@ -597,7 +649,7 @@ def test_replace_party_when_the_lead_successor_was_already_there() -> None:
     assert change.state["parties"] == [{"partner_id": "p-cam", "lead": True}]
 
 
-@pytest.mark.parametrize("status", ["expired", "terminated"])
+@pytest.mark.parametrize("status", ["expired", "terminated", "withdrawn"])
 def test_replace_party_leaves_ended_agreements_alone(status: str) -> None:
     assert ag.replace_party(in_status(status), "p-cam", "p-new") is None
 

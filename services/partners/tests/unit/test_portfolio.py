@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from partners.domain.portfolio import SECTIONS, PortfolioItem, item_of, partner_ids_in, royalty_totals
+from partners.domain.agreement import OPEN, AgreementStatus
+from partners.domain.portfolio import SECTIONS, PortfolioItem, item_of, partner_ids_in, royalty_totals, status_counts
 
 
 def test_the_partners_of_an_item_are_its_partner_ids_in_order_without_repeats() -> None:
@@ -178,3 +179,19 @@ def test_malformed_money_is_ignored(money: Any) -> None:
 def test_no_reports_no_totals() -> None:
     assert royalty_totals([]) == []
     assert royalty_totals([{"id": "r-1"}, _report({"amount": "x", "currency": "USD"})]) == []
+
+
+def test_status_counts_list_every_status_and_count_the_open_ones():
+    statuses = ["draft", "withdrawn", "active", "active", "expired", "under_review"]
+    counts = status_counts(statuses, AgreementStatus, OPEN)
+    assert counts["by_status"] == {
+        "draft": 1,
+        "under_review": 1,
+        "signed": 0,
+        "active": 2,
+        "expired": 1,
+        "terminated": 0,
+        "withdrawn": 1,
+    }
+    assert counts["open"] == 4  # draft, under review and the two active; not the withdrawn or expired
+    assert status_counts([], AgreementStatus, OPEN)["open"] == 0

@@ -53,6 +53,14 @@ def create_request(principal: Principal, idempotency_key: str | None, body: Any)
     return CreateRequest(caller=principal.sub, key=idempotency_key, body=body)
 
 
+ME = "me"
+
+
+def person_or_me(value: str | None, principal: Principal) -> str | None:
+    """A list filter on a person id: `me` is the caller (the token's `sub`), anything else is itself."""
+    return principal.sub if value == ME else value
+
+
 def answer(
     snapshot: Snapshot, *, status: int = 200, replayed: bool = False, location: str | None = None
 ) -> JSONResponse:

@@ -1,14 +1,14 @@
-"""`/api/v1/agreements`: draft, read, list, edit, the life-cycle actions, renewal, families."""
+"""`/api/v1/agreements`: draft, read, list, edit, the life-cycle actions, withdrawal, renewal, families."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from opp_shared.fields import Reference
+from opp_shared.fields import PersonId, Reference
 from opp_shared.web.http import (
     IdempotencyKeyHeader,
     IfMatchHeader,
@@ -19,6 +19,7 @@ from opp_shared.web.http import (
     edits_of,
     page_answer,
     parse_if_match,
+    person_or_me,
 )
 from partners.api.access import Reader, Writer
 from partners.api.schemas import (
@@ -29,6 +30,7 @@ from partners.api.schemas import (
     RenewAgreement,
     SignAgreement,
     TerminateAgreement,
+    WithdrawAgreement,
 )
 from partners.domain.agreement import AGREEMENT, AgreementStatus, AgreementType
 from partners.handlers.agreements import AgreementCommands
@@ -58,13 +60,16 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
     @router.get("", response_model=AGREEMENT.page, summary="List agreements")
     async def list_agreements(
         page: PageQuery,
-        _: Reader,
+        principal: Reader,
         status: AgreementStatus | None = None,
         type: AgreementType | None = None,
         partner_id: Reference | None = None,
         framework_id: Reference | None = None,
         expires_before: date | None = None,
         expires_after: date | None = None,
+        owner: Annotated[
+            PersonId | None, Query(description="The owner's person id, or `me` for the caller's own agreements")
+        ] = None,
     ) -> dict[str, Any]:
         found = await queries.list(
             page,
@@ -74,6 +79,7 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
             framework_id=framework_id,
             expires_before=expires_before,
             expires_after=expires_after,
+            owner_id=person_or_me(owner, principal),
         )
         return page_answer(*found)
 
@@ -122,6 +128,16 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
         return answer(
             await commands.terminate(agreement_id, body.reason, body.terminated_on, if_match=parse_if_match(if_match))
         )
+
+    @router.post(
+        "/{agreement_id}/withdraw",
+        response_model=Out,
+        summary="draft or under_review -> withdrawn (abandoned before signature, with a reason; final)",
+    )
+    async def withdraw(
+        agreement_id: str, body: WithdrawAgreement, _: Writer, if_match: IfMatchHeader = None
+    ) -> JSONResponse:
+        return answer(await commands.withdraw(agreement_id, body.reason, if_match=parse_if_match(if_match)))
 
     @router.post(
         "/{agreement_id}/renew",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from opp_shared.fields import CountryCode, Name
+from opp_shared.fields import CountryCode, Name, PersonId
 from opp_shared.web.http import (
     IdempotencyKeyHeader,
     IfMatchHeader,
@@ -18,6 +18,7 @@ from opp_shared.web.http import (
     edits_of,
     page_answer,
     parse_if_match,
+    person_or_me,
 )
 from partners.api.access import Reader, Writer
 from partners.api.schemas import ArchivePartner, ChangePartnerStatus, EditPartner, MergePartner, RegisterPartner
@@ -43,7 +44,7 @@ def partners_router(commands: PartnerCommands, queries: PartnerQueries, portfoli
     @router.get("", response_model=PARTNER.page, summary="List partners")
     async def list_partners(
         page: PageQuery,
-        _: Reader,
+        principal: Reader,
         kind: PartnerKind | None = None,
         country: CountryCode | None = None,
         status: PartnerStatus | None = None,
@@ -54,10 +55,20 @@ def partners_router(commands: PartnerCommands, queries: PartnerQueries, portfoli
         sort: Annotated[
             str, Query(pattern="^(created|name)$", description="`created` (default) or `name`")
         ] = "created",
+        relationship_owner: Annotated[
+            PersonId | None, Query(description="The relationship owner's person id, or `me` for the caller")
+        ] = None,
     ) -> dict[str, Any]:
         return page_answer(
             *await queries.list(
-                page, kind=kind, country=country, status=status, tier=tier, name_prefix=q, sort_by_name=sort == "name"
+                page,
+                kind=kind,
+                country=country,
+                status=status,
+                tier=tier,
+                name_prefix=q,
+                sort_by_name=sort == "name",
+                relationship_owner_id=person_or_me(relationship_owner, principal),
             )
         )
 

@@ -12,7 +12,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from opp_shared.fields import CountryCode, Day, Email, LongText, Name, Phone, Reference, ShortText, StrictBody, Url
+from opp_shared.fields import (
+    CountryCode,
+    Day,
+    Email,
+    LongText,
+    Name,
+    PersonId,
+    Phone,
+    Reference,
+    ShortText,
+    StrictBody,
+    Url,
+)
 from partners.domain.agreement import AgreementType
 from partners.domain.partner import PartnerKind, PartnerStatus, PartnerTier
 
@@ -42,7 +54,8 @@ class RegisterPartner(StrictBody):
     tier: PartnerTier = PartnerTier.STANDARD
     website: Url | None = None
     description: LongText | None = None
-    relationship_owner: ShortText | None = Field(None, description="Who in the office looks after this partner")
+    relationship_owner: ShortText | None = Field(None, description="Who in the office looks after this partner (shown)")
+    relationship_owner_id: PersonId | None = Field(None, description="Their person id: the `sub` of their token")
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
 
 
@@ -56,6 +69,7 @@ class EditPartner(StrictBody):
     website: Url | None = None
     description: LongText | None = None
     relationship_owner: ShortText | None = None
+    relationship_owner_id: PersonId | None = None
     contacts: list[ContactIn] | None = Field(None, max_length=50)
 
     _null_is_empty = field_validator("contacts")(lambda value: [] if value is None else value)
@@ -90,6 +104,7 @@ class SignatoryIn(StrictBody):
     side: Literal["university", "partner"]
     partner_id: Reference | None = None
     signed_on: Day | None = None
+    person_id: PersonId | None = Field(None, description="A university signatory's person id (the `sub` of a token)")
 
 
 class DocumentIn(StrictBody):
@@ -100,6 +115,18 @@ class DocumentIn(StrictBody):
     version: int = Field(1, ge=1, le=10_000)
 
 
+class AmendmentChangesIn(StrictBody):
+    """What an amendment changes in the agreement it amends, when the amendment becomes active."""
+
+    expires_on: Day | None = Field(None, description="The amended agreement's new planned end")
+    add_parties: list[PartyIn] = Field(default_factory=list, max_length=50)
+    remove_parties: list[Reference] = Field(default_factory=list, max_length=50, description="Partner ids")
+    scope: LongText | None = None
+    documents: list[DocumentIn] = Field(
+        default_factory=list, max_length=100, description="Added; one of the same name replaces the agreement's"
+    )
+
+
 class DraftAgreement(StrictBody):
     type: AgreementType
     title: ShortText
@@ -107,16 +134,20 @@ class DraftAgreement(StrictBody):
     parties: list[PartyIn] = Field(min_length=1, max_length=50)
     signatories: list[SignatoryIn] = Field(default_factory=list, max_length=50)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=100)
-    owner: ShortText | None = Field(None, description="Who in the university is responsible for it")
+    owner: ShortText | None = Field(None, description="Who in the university is responsible for it (shown)")
+    owner_id: PersonId | None = Field(None, description="Their person id: the `sub` of their token")
     notes: LongText | None = None
     effective_from: Day | None = None
     expires_on: Day | None = None
     amends: Reference | None = Field(None, description="Id of the agreement this one amends")
+    changes: AmendmentChangesIn | None = Field(
+        None, description="An amendment's changes to the agreement it amends, made when it becomes active"
+    )
     framework_id: Reference | None = Field(None, description="Id of the framework agreement this one is made under")
 
 
 class EditAgreement(StrictBody):
-    """Before signature any of these; after signature only documents, notes and owner."""
+    """Before signature any of these; after signature only documents, notes, owner and owner_id."""
 
     type: AgreementType | None = None
     title: ShortText | None = None
@@ -125,9 +156,11 @@ class EditAgreement(StrictBody):
     signatories: list[SignatoryIn] | None = Field(None, max_length=50)
     documents: list[DocumentIn] | None = Field(None, max_length=100)
     owner: ShortText | None = None
+    owner_id: PersonId | None = None
     notes: LongText | None = None
     effective_from: Day | None = None
     expires_on: Day | None = None
+    changes: AmendmentChangesIn | None = None
 
     _null_is_empty = field_validator("signatories", "documents")(lambda value: [] if value is None else value)
 
@@ -144,6 +177,10 @@ class ActivateAgreement(StrictBody):
 class TerminateAgreement(StrictBody):
     reason: ShortText
     terminated_on: Day | None = Field(None, description="Default: today")
+
+
+class WithdrawAgreement(StrictBody):
+    reason: ShortText = Field(description="Why it will not be signed")
 
 
 class RenewAgreement(StrictBody):

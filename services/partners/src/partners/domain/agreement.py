@@ -1,18 +1,24 @@
 """Agreements: their parties, typed dates, families and life cycle.
 
-Life cycle (docs/domain.md): draft -> under_review -> signed -> active -> expired | terminated.
+Life cycle (docs/domain.md): draft -> under_review -> signed -> active -> expired | terminated;
+a draft or an agreement under review can be withdrawn instead (final).
 Each move is an action; any other move is refused (409) and changes nothing.
 An agreement cannot become active without `effective_from` and `signed_on`.
 Families: a renewal creates a successor linked to its predecessor; an
 amendment is a child of the agreement it changes; a framework agreement
 parents the agreements made under it. Terms are edited while the agreement
 is a draft or under review; once signed, its terms change only through an
-amendment (documents and notes can still be added).
+amendment (documents and notes can still be added): an amendment states its
+`changes`, and when it becomes active they are applied to its parent.
 
 Timed rules: reminders 90, 30 and 7 days before `expires_on` (each once,
 for that expiry date; one missed while the service was down goes out late,
 marked `late`), `expired` on the day, and `signature_overdue` once when an
-agreement has waited before signature longer than the configured time.
+agreement has waited before signature longer than the configured time. An
+amendment that moves `expires_on` starts the reminders over for the new date.
+
+People are person ids (the token's `sub`) beside a name kept for display:
+`owner_id` beside `owner`, `person_id` on the university's signatories.
 """
 
 from __future__ import annotations
@@ -45,11 +51,15 @@ class AgreementStatus(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     TERMINATED = "terminated"
+    WITHDRAWN = "withdrawn"
 
 
 BEFORE_SIGNATURE = frozenset({AgreementStatus.DRAFT, AgreementStatus.UNDER_REVIEW})
 IN_FORCE = frozenset({AgreementStatus.SIGNED, AgreementStatus.ACTIVE})
-ENDED = frozenset({AgreementStatus.EXPIRED, AgreementStatus.TERMINATED})
+# Final states: nothing changes an agreement in one of them (a withdrawn one was never signed).
+ENDED = frozenset({AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.WITHDRAWN})
+# What a portfolio counts as open: still to be signed, or in force.
+OPEN = BEFORE_SIGNATURE | IN_FORCE
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[AgreementStatus], AgreementStatus]] = {
@@ -58,6 +68,7 @@ TRANSITIONS: dict[str, tuple[frozenset[AgreementStatus], AgreementStatus]] = {
     "activate": (frozenset({AgreementStatus.SIGNED}), AgreementStatus.ACTIVE),
     "terminate": (IN_FORCE, AgreementStatus.TERMINATED),
     "expire": (IN_FORCE, AgreementStatus.EXPIRED),
+    "withdraw": (BEFORE_SIGNATURE, AgreementStatus.WITHDRAWN),
 }
 RENEWABLE = frozenset({AgreementStatus.SIGNED, AgreementStatus.ACTIVE, AgreementStatus.EXPIRED})
 
@@ -72,11 +83,18 @@ class Party(BaseModel):
 class Signatory(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    name: str
+    name: str  # kept for display
     title: str | None = None
     side: Literal["university", "partner"]
     partner_id: str | None = None
     signed_on: date | None = None
+    person_id: str | None = None  # a university signatory's person id (the token's `sub`)
+
+    @model_validator(mode="after")
+    def _person_on_the_university_side(self) -> Signatory:
+        if self.person_id is not None and self.side != "university":
+            raise ValueError("person_id names someone of the university: a partner's signatory has none")
+        return self
 
 
 class Document(BaseModel):
@@ -89,6 +107,40 @@ class Document(BaseModel):
     version: int = 1
 
 
+class AmendmentChanges(BaseModel):
+    """What an amendment changes in the agreement it amends, applied when the amendment becomes active.
+    A field left out (None, or empty) is not changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    expires_on: date | None = None
+    add_parties: list[Party] = Field(default_factory=list)
+    remove_parties: list[str] = Field(default_factory=list)
+    scope: str | None = None
+    # Added to the parent's documents; one of the same name replaces the parent's (a new version of it).
+    documents: list[Document] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rules(self) -> AmendmentChanges:
+        if (
+            self.expires_on is None
+            and self.scope is None
+            and not (self.add_parties or self.remove_parties or self.documents)
+        ):
+            raise ValueError("changes must change something: expires_on, parties, scope or documents")
+        added = [p.partner_id for p in self.add_parties]
+        if len(set(added)) != len(added) or len(set(self.remove_parties)) != len(self.remove_parties):
+            raise ValueError("a partner is named once in add_parties and once in remove_parties")
+        if set(added) & set(self.remove_parties):
+            raise ValueError("a partner cannot be both added and removed")
+        if sum(p.lead for p in self.add_parties) > 1:
+            raise ValueError("at most one party leads")
+        names = [d.name for d in self.documents]
+        if len(set(names)) != len(names):
+            raise ValueError("each document is named once")
+        return self
+
+
 class Agreement(AggregateState):
     derived_fields: ClassVar[tuple[str, ...]] = ("party_ids", "partner_ids")
 
@@ -99,7 +151,8 @@ class Agreement(AggregateState):
     parties: list[Party]
     signatories: list[Signatory] = Field(default_factory=list)
     documents: list[Document] = Field(default_factory=list)
-    owner: str | None = None
+    owner: str | None = None  # the owner's name, for display
+    owner_id: str | None = None  # the owner's person id (the token's `sub`): "my agreements" filter by it
     notes: str | None = None
     effective_from: date | None = None
     signed_on: date | None = None
@@ -108,10 +161,16 @@ class Agreement(AggregateState):
     termination_reason: str | None = None
     drafted_on: date
     submitted_on: date | None = None
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
     renewal_of: str | None = None
     renewed_by: str | None = None
     amends: str | None = None
+    changes: AmendmentChanges | None = None  # an amendment's changes to the agreement it amends
     amendments: list[str] = Field(default_factory=list)
+    applied_amendments: list[str] = Field(default_factory=list)  # amendments whose changes this agreement took
+    # The day an amendment last moved `expires_on`: reminders whose day had passed by then are not "missed".
+    expiry_amended_on: date | None = None
     framework_id: str | None = None
     under_framework: list[str] = Field(default_factory=list)
     reminders_sent: list[str] = Field(default_factory=list)
@@ -129,6 +188,8 @@ class Agreement(AggregateState):
             raise ValueError("expires_on must come after effective_from")
         if self.signed_on and self.expires_on and self.expires_on <= self.signed_on:
             raise ValueError("expires_on must come after signed_on")
+        if self.changes is not None and not self.amends:
+            raise ValueError("changes belong to an amendment: draft it with `amends`")
         return self
 
     @computed_field  # stored beside `parties` so that "agreements of this partner" is a plain query
@@ -153,7 +214,7 @@ AGREEMENT = AggregateType(
     id_prefix="agr",
     collection="agreements",
     route="/api/v1/agreements",
-    indexes=(("status", "expires_on"), "party_ids", "type", "amends", "framework_id", "renewal_of"),
+    indexes=(("status", "expires_on"), "party_ids", "type", "amends", "framework_id", "renewal_of", "owner_id"),
 )
 
 
@@ -183,10 +244,12 @@ TERMS = (
     "effective_from",
     "expires_on",
     "owner",
+    "owner_id",
     "notes",
     "documents",
+    "changes",
 )
-EDITABLE_AFTER_SIGNATURE = frozenset({"documents", "notes", "owner"})
+EDITABLE_AFTER_SIGNATURE = frozenset({"documents", "notes", "owner", "owner_id"})
 
 
 def draft(  # parties, signatories and documents as models or in their JSON form: the model validates either
@@ -199,11 +262,13 @@ def draft(  # parties, signatories and documents as models or in their JSON form
     signatories: list[Signatory] | list[dict[str, Any]] | None = None,
     documents: list[Document] | list[dict[str, Any]] | None = None,
     owner: str | None = None,
+    owner_id: str | None = None,
     notes: str | None = None,
     effective_from: date | None = None,
     expires_on: date | None = None,
     renewal_of: str | None = None,
     amends: str | None = None,
+    changes: AmendmentChanges | dict[str, Any] | None = None,
     framework_id: str | None = None,
 ) -> Change:
     if amends and framework_id:
@@ -217,12 +282,14 @@ def draft(  # parties, signatories and documents as models or in their JSON form
             signatories=signatories or [],
             documents=documents or [],
             owner=owner,
+            owner_id=owner_id,
             notes=notes,
             effective_from=effective_from,
             expires_on=expires_on,
             drafted_on=today,
             renewal_of=renewal_of,
             amends=amends,
+            changes=changes,
             framework_id=framework_id,
         )
     except ValidationError as exc:
@@ -310,6 +377,29 @@ def terminate(current: Agreement, today: date, reason: str, terminated_on: date 
     )
 
 
+def withdraw(current: Agreement, today: date, reason: str) -> Change | None:
+    """A draft or an agreement under review that will never be signed is abandoned (final)."""
+    if current.status == AgreementStatus.WITHDRAWN:
+        return None  # withdrawn already: a repeated action changes nothing
+    target = _move(current, "withdraw")
+    return Change(
+        _event("withdrawn"),
+        current.evolve(status=target, withdrawn_on=today, withdrawal_reason=reason).state(),
+        {"reason": reason, "withdrawn_on": today.isoformat(), "from": current.status.value},
+    )
+
+
+def forget_withdrawn_renewal(current: Agreement, successor_id: str) -> Change | None:
+    """A renewal's successor was withdrawn: the predecessor may be renewed again."""
+    if current.renewed_by != successor_id:
+        return None
+    return Change(
+        _event("amended"),
+        current.evolve(renewed_by=None).state(),
+        {"fields": ["renewed_by"], "withdrawn_successor_id": successor_id},
+    )
+
+
 def mark_renewed(current: Agreement, successor_id: str, terms: dict[str, Any]) -> Change:
     """The predecessor records its successor; this record is what makes a second renewal a conflict."""
     if current.status not in RENEWABLE:
@@ -334,6 +424,7 @@ def renewal_draft(predecessor_id: str, predecessor: Agreement, today: date, term
         scope=predecessor.scope,
         parties=list(predecessor.parties),
         owner=predecessor.owner,
+        owner_id=predecessor.owner_id,
         effective_from=_day(terms.get("effective_from")),
         expires_on=_day(terms.get("expires_on")),
         renewal_of=predecessor_id,
@@ -360,6 +451,78 @@ def link_child(current: Agreement, child_id: str, relation: Literal["amendment",
         return None
     updated = current.evolve(under_framework=[*current.under_framework, child_id])
     return Change(_event("amended"), updated.state(), {"fields": ["under_framework"], "child_id": child_id})
+
+
+def amendment_changes(value: AmendmentChanges | dict[str, Any] | None) -> AmendmentChanges | None:
+    """An amendment's `changes` in their JSON form, validated (422 pointing into `changes` otherwise)."""
+    if value is None or isinstance(value, AmendmentChanges):
+        return value
+    try:
+        return AmendmentChanges.model_validate(value)
+    except ValidationError as exc:
+        errors = [{**e, "pointer": "#/changes" + e["pointer"].removeprefix("#")} for e in field_errors(exc)]
+        raise InvalidInput(first_error(exc), errors=errors) from None
+
+
+def check_amendment(parent: Agreement, changes: AmendmentChanges | None, today: date) -> None:
+    """Refuse (409) an amendment of `parent` as it stands: one that is not signed or active, or
+    changes it cannot take: a party removed that is not one, a party added that already is, or
+    terms out of order (dates, no party left, two leads)."""
+    if parent.status not in IN_FORCE:
+        raise RuleViolation(
+            f"only a signed or active agreement can be amended; it is {parent.status.value}",
+            current_status=parent.status.value,
+        )
+    if changes is None:
+        return
+    not_parties = sorted(set(changes.remove_parties) - set(parent.party_ids))
+    already = sorted({p.partner_id for p in changes.add_parties} & set(parent.party_ids))
+    if not_parties or already:
+        raise RuleViolation(
+            "an amendment removes parties of the agreement and adds others",
+            not_parties=not_parties,
+            already_parties=already,
+        )
+    try:  # a trial run on the parent as it is now (the id is a placeholder: nothing is recorded)
+        apply_amendment(parent, "(amendment)", changes, today)
+    except InvalidInput as exc:
+        raise RuleViolation(f"the agreement it amends cannot take these changes: {exc}") from None
+
+
+def apply_amendment(
+    current: Agreement, amendment_id: str, changes: AmendmentChanges | None, today: date
+) -> Change | None:
+    """The parent takes an active amendment's changes, once: the change names the amendment, and the
+    amendment is recorded in `applied_amendments` by the same change. Parties are a set here (one
+    added that is there already, or removed that is gone, e.g. after a merge, changes nothing);
+    a new `expires_on` starts the reminders over for that date (`expiry_amended_on`). An amendment
+    that states no changes (as all did before they could) leaves its parent as it is."""
+    if changes is None or amendment_id in current.applied_amendments:
+        return None
+    if current.status not in IN_FORCE:
+        raise RuleViolation(
+            f"an agreement that is {current.status.value} cannot be amended", current_status=current.status.value
+        )
+    removed = set(changes.remove_parties)
+    parties = [p for p in current.parties if p.partner_id not in removed]
+    parties += [p for p in changes.add_parties if p.partner_id not in current.party_ids]
+    updates: dict[str, Any] = {"applied_amendments": [*current.applied_amendments, amendment_id], "parties": parties}
+    if changes.scope is not None:
+        updates["scope"] = changes.scope
+    if changes.documents:
+        replaced = {d.name for d in changes.documents}
+        updates["documents"] = [d for d in current.documents if d.name not in replaced] + list(changes.documents)
+    if changes.expires_on is not None and changes.expires_on != current.expires_on:
+        updates["expires_on"] = changes.expires_on
+        updates["expiry_amended_on"] = today
+    updated = current.evolve(**updates)
+    fields = [name for name in TERMS if getattr(updated, name) != getattr(current, name)]
+    before = current.state()
+    return Change(
+        _event("amended"),
+        updated.state(),
+        {"fields": fields, "applied_amendment_id": amendment_id, "previous": {name: before[name] for name in fields}},
+    )
 
 
 def replace_party(current: Agreement, old_id: str, new_id: str) -> Change | None:
@@ -392,16 +555,39 @@ def reminder_key(days: int, expires_on: date) -> str:
     return f"expiring:{days}:{expires_on.isoformat()}"
 
 
+def reminder_days(current: Agreement) -> dict[int, date]:
+    """The reminders the agreement's current `expires_on` has, threshold -> the day it is due.
+
+    Normally each is due `days` before the expiry date. When an amendment set that date, a
+    threshold whose day had already passed was never missed: only the nearest of those is
+    kept, due on the day of the amendment (the office hears once how long is left); the
+    farther ones are left out."""
+    expires_on = current.expires_on
+    if expires_on is None:
+        return {}
+    days_of = {days: expires_on - timedelta(days=days) for days in REMINDER_DAYS}
+    known_since = current.expiry_amended_on
+    if known_since is None:
+        return days_of
+    passed = [days for days, due in days_of.items() if due < known_since]
+    nearest = min(passed, default=None)
+    return {
+        days: (known_since if days == nearest else due)
+        for days, due in days_of.items()
+        if days not in passed or days == nearest
+    }
+
+
 def due_reminders(current: Agreement, today: date) -> list[int]:
     """Thresholds (days before expiry) whose reminder is due today and not yet sent, earliest first.
-    None after the expiry date itself: then the agreement expires instead."""
+    None after the expiry date itself: then the agreement expires instead. Reminders are keyed
+    by the date they are for, so those sent for an earlier `expires_on` do not count."""
     if current.status not in IN_FORCE or current.expires_on is None or today >= current.expires_on:
         return []
     return [
         days
-        for days in REMINDER_DAYS
-        if today >= current.expires_on - timedelta(days=days)
-        and reminder_key(days, current.expires_on) not in current.reminders_sent
+        for days, due in reminder_days(current).items()
+        if today >= due and reminder_key(days, current.expires_on) not in current.reminders_sent
     ]
 
 
@@ -413,7 +599,7 @@ def remind_expiry(current: Agreement, today: date) -> Change | None:
     days = due[0]
     expires_on = current.expires_on
     assert expires_on is not None
-    scheduled_on = expires_on - timedelta(days=days)
+    scheduled_on = reminder_days(current)[days]
     updated = current.evolve(reminders_sent=[*current.reminders_sent, reminder_key(days, expires_on)])
     return Change(
         _event("expiring"),

@@ -1,11 +1,12 @@
 """Partner organizations: who the university works with abroad.
 
 Rules (docs/domain.md): a partner has a kind, a name, a country (ISO 3166-1
-alpha-2) and a status (`prospect`, `active`, `dormant`, `archived`); names
-are unique per country compared without case and accents (the uniqueness
-itself is a claim in the store, keyed by `name_key`); an archived partner
-takes no new agreements, funds, projects or licenses; a partner merged into
-another keeps a pointer to its successor and is archived.
+alpha-2) and a status (`prospect`, `active`, `dormant`, `archived`); who in
+the office looks after it is a person id (the token's `sub`) beside the name
+shown; names are unique per country compared without case and accents
+(the uniqueness itself is a claim in the store, keyed by `name_key`); an
+archived partner takes no new agreements, funds, projects or licenses; a
+partner merged into another keeps a pointer to its successor and is archived.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class Partner(AggregateState):
     tier: PartnerTier = PartnerTier.STANDARD
     website: str | None = None
     description: str | None = None
-    relationship_owner: str | None = None
+    relationship_owner: str | None = None  # who in the office looks after it: the name, for display
+    relationship_owner_id: str | None = None  # and their person id (the token's `sub`)
     contacts: list[Contact] = Field(default_factory=list)
     merged_into: str | None = None
     merged_from: list[str] = Field(default_factory=list)
@@ -90,11 +92,21 @@ PARTNER = AggregateType(
     id_prefix="ptn",
     collection="partners",
     route="/api/v1/partners",
-    indexes=("name_key", "country", "kind", "status", "tier"),
+    indexes=("name_key", "country", "kind", "status", "tier", "relationship_owner_id"),
 )
 
 # Fields a plain edit may change (status, merging and archiving are actions).
-EDITABLE = ("name", "kind", "country", "tier", "website", "description", "relationship_owner", "contacts")
+EDITABLE = (
+    "name",
+    "kind",
+    "country",
+    "tier",
+    "website",
+    "description",
+    "relationship_owner",
+    "relationship_owner_id",
+    "contacts",
+)
 
 
 def register(
@@ -107,6 +119,7 @@ def register(
     website: str | None = None,
     description: str | None = None,
     relationship_owner: str | None = None,
+    relationship_owner_id: str | None = None,
     contacts: list[Contact] | list[dict[str, Any]] | None = None,
 ) -> Change:
     if status == PartnerStatus.ARCHIVED:
@@ -121,6 +134,7 @@ def register(
         website=website,
         description=description,
         relationship_owner=relationship_owner,
+        relationship_owner_id=relationship_owner_id,
         contacts=contacts or [],
     )
     return Change(PARTNER.event("registered"), partner.state())

@@ -9,6 +9,7 @@ partners names them in the platform's one field for it, `partner_ids`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,3 +99,12 @@ def royalty_totals(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for currency in currencies
     ]
+
+
+def status_counts(statuses: Iterable[str], every: Iterable[str], open_statuses: Iterable[str]) -> dict[str, Any]:
+    """How many items are in each status (every status listed, zero included), and how many are
+    open: for agreements, before signature or in force; withdrawn, expired and terminated ones are not."""
+    by_status = dict.fromkeys(map(str, every), 0)
+    for status in statuses:
+        by_status[status] = by_status.get(status, 0) + 1
+    return {"by_status": by_status, "open": sum(by_status.get(str(status), 0) for status in open_statuses)}

@@ -1,8 +1,9 @@
-"""Agreement commands: draft, edit, the life-cycle actions, renewal, families, the schedule."""
+"""Agreement commands: draft, edit, the life-cycle actions, renewal, families, amendments, the schedule."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -11,12 +12,12 @@ from opp_shared.aggregate import Snapshot
 from opp_shared.errors import NotFound, RuleViolation, VersionConflict
 from opp_shared.repository import CreateRequest, Repository
 from partners.domain import agreement as rules
-from partners.domain.agreement import Agreement, AgreementStatus, AgreementType
+from partners.domain.agreement import Agreement, AgreementStatus, AgreementType, AmendmentChanges
 from partners.domain.partner import Partner
 from partners.handlers.partners import require_usable
 from partners.store.agreements import AgreementQueries
 
-AMENDABLE = frozenset({AgreementStatus.SIGNED, AgreementStatus.ACTIVE})
+log = logging.getLogger(__name__)
 
 
 class AgreementCommands:
@@ -40,11 +41,7 @@ class AgreementCommands:
     async def draft(self, fields: dict[str, Any], request: CreateRequest) -> tuple[Snapshot, bool]:
         await require_usable(self.partners, [p["partner_id"] for p in fields["parties"]])
         if fields.get("amends"):
-            parent = await self._parent(fields["amends"])
-            if parent.status not in AMENDABLE:
-                raise RuleViolation(
-                    f"only a signed or active agreement can be amended; {fields['amends']} is {parent.status.value}"
-                )
+            await self._check_amendment(fields["amends"], rules.amendment_changes(fields.get("changes")))
         if fields.get("framework_id"):
             parent = await self._parent(fields["framework_id"])
             if parent.type != AgreementType.FRAMEWORK:
@@ -62,11 +59,22 @@ class AgreementCommands:
             raise RuleViolation(f"no agreement {agreement_id!r}", agreement_id=agreement_id)
         return self.repository.kind.read(parent)
 
+    async def _check_amendment(self, parent_id: str, changes: AmendmentChanges | None) -> None:
+        """The agreement amended can take these changes now (409 otherwise): checked when an
+        amendment is drafted, when its changes are edited and when it is activated."""
+        parent = await self._parent(parent_id)
+        if changes is not None:
+            await require_usable(self.partners, [p.partner_id for p in changes.add_parties])
+        rules.check_amendment(parent, changes, self.today())
+
     async def edit(self, agreement_id: str, edits: dict[str, Any], *, if_match: int | None) -> Snapshot:
-        if "parties" in edits:
+        if "parties" in edits or edits.get("changes"):
             current = await self.repository.read(agreement_id)
-            added = [p["partner_id"] for p in edits["parties"] if p["partner_id"] not in current.party_ids]
-            await require_usable(self.partners, added)
+            if "parties" in edits:
+                added = [p["partner_id"] for p in edits["parties"] if p["partner_id"] not in current.party_ids]
+                await require_usable(self.partners, added)
+            if edits.get("changes") and current.amends:
+                await self._check_amendment(current.amends, rules.amendment_changes(edits["changes"]))
         return await self.repository.change(agreement_id, lambda a: rules.edit(a, edits), if_match=if_match)
 
     # -- the life cycle ------------------------------------------------------------
@@ -82,8 +90,26 @@ class AgreementCommands:
         )
 
     async def activate(self, agreement_id: str, effective_from: date | None, *, if_match: int | None) -> Snapshot:
-        return await self.repository.change(
+        current = await self.repository.read(agreement_id)
+        if current.amends and current.status == AgreementStatus.SIGNED:
+            # An amendment takes effect when it becomes active: its parent must be able to take it now.
+            await self._check_amendment(current.amends, current.changes)
+        activated = await self.repository.change(
             agreement_id, lambda a: rules.activate(a, self.today(), effective_from), if_match=if_match
+        )
+        if current.amends:
+            # The parent changes now, so that whoever activated it reads the parent changed and the
+            # schedule never runs on the old date meanwhile; if this process dies first, or the
+            # parent ended in between, the `activated` event's follow-up does it (or dead-letters it).
+            try:
+                await self.apply_amendment(activated.id, activated.state)
+            except RuleViolation as exc:
+                log.warning("amendment %s activated but not applied to %s: %s", activated.id, current.amends, exc)
+        return activated
+
+    async def withdraw(self, agreement_id: str, reason: str, *, if_match: int | None) -> Snapshot:
+        return await self.repository.change(
+            agreement_id, lambda a: rules.withdraw(a, self.today(), reason), if_match=if_match
         )
 
     async def terminate(
@@ -139,6 +165,28 @@ class AgreementCommands:
                 # The parent's id was checked at drafting; nothing to link if it is gone.
                 with contextlib.suppress(NotFound):
                     await self.repository.change(parent_id, lambda a, rel=relation: rules.link_child(a, child_id, rel))
+
+    # -- amendments taking effect ----------------------------------------------------
+
+    async def apply_amendment(self, amendment_id: str, amendment_state: dict[str, Any]) -> None:
+        """An active amendment's changes become the parent's, as the parent's own change; once,
+        even when the `activated` event comes again (the parent records the amendment it took).
+        A new `expires_on` already past ends the parent at once, as its expiry would."""
+        parent_id = amendment_state.get("amends")
+        if not parent_id:
+            return
+        changes = rules.amendment_changes(amendment_state.get("changes"))
+        today = self.today()
+        with contextlib.suppress(NotFound):  # checked at drafting and activation; nothing to amend if it is gone
+            await self.repository.change(parent_id, lambda a: rules.apply_amendment(a, amendment_id, changes, today))
+            await self.repository.change(parent_id, lambda a: rules.expire(a, today))
+
+    async def release_withdrawn_renewal(self, successor_id: str, successor_state: dict[str, Any]) -> None:
+        """A withdrawn renewal no longer holds its predecessor's one renewal."""
+        predecessor_id = successor_state.get("renewal_of")
+        if predecessor_id:
+            with contextlib.suppress(NotFound):
+                await self.repository.change(predecessor_id, lambda a: rules.forget_withdrawn_renewal(a, successor_id))
 
     # -- merges ------------------------------------------------------------------------
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from opp_shared.repository import Repository
+from partners.domain import agreement
 from partners.domain.agreement import Agreement
+from partners.domain.center import CenterStatus
 from partners.domain.partner import Partner
-from partners.domain.portfolio import royalty_totals
+from partners.domain.portfolio import royalty_totals, status_counts
 from partners.handlers.partners import lineage
 from partners.store.agreements import AgreementQueries
 from partners.store.centers import CenterQueries
@@ -103,6 +105,12 @@ class PortfolioQueries:
         return {
             "partner": {k: partner.state.get(k) for k in PARTNER_FIELDS},
             "includes_partners": ids,
+            "counts": {
+                "agreements": status_counts(
+                    (a["status"] for a in agreements), agreement.AgreementStatus, agreement.OPEN
+                ),
+                "centers": status_counts((c["status"] for c in centers), CenterStatus, [CenterStatus.ACTIVE]),
+            },
             "agreements": agreements,
             "centers": centers,
             "funds": announced.get("funds", []),

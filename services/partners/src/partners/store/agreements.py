@@ -24,8 +24,9 @@ class AgreementQueries:
         framework_id: str | None = None,
         expires_before: date | None = None,
         expires_after: date | None = None,
+        owner_id: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        query = equal_to(status=status, type=type, party_ids=partner_id, framework_id=framework_id)
+        query = equal_to(status=status, type=type, party_ids=partner_id, framework_id=framework_id, owner_id=owner_id)
         window: dict[str, str] = {}
         if expires_before:
             window["$lt"] = expires_before.isoformat()

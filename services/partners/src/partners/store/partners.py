@@ -69,8 +69,11 @@ class PartnerQueries:
         tier: str | None = None,
         name_prefix: str | None = None,
         sort_by_name: bool = False,
+        relationship_owner_id: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        query = equal_to(kind=kind, country=country, status=status, tier=tier)
+        query = equal_to(
+            kind=kind, country=country, status=status, tier=tier, relationship_owner_id=relationship_owner_id
+        )
         if name_prefix:
             # The start of any word of the name: "zurich" finds "Universität Zürich".
             query["name_key"] = {"$regex": "(^| )" + re.escape(name_key(name_prefix))}
