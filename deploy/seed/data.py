@@ -1,8 +1,8 @@
 """The sample data set `make seed` loads: Tsinghua University's overseas partnerships.
 
-Drawn from the university's own description of them
-(`SOURCE-overseas-partnerships.txt` in the project brief). What that text
-names is used as named: the strategic research partners it lists, the joint
+Drawn from the university's own public description of its overseas
+partnerships (summarised in docs/domain.md). What that text names is used as
+named: the strategic research partners it lists, the joint
 research centers with Johns Hopkins, NUS, Toyota, Siemens, Boeing, Microsoft
 and Samsung, Siemens' Center of Knowledge Interchange (CKI), the
 University-Industry-University "Green Online Experimental Platform" with UC
