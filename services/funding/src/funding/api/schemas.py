@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator
 
 from funding.domain.project import ProjectKind
 from opp_shared.fields import Day, Instant, LongText, Name, Reference, ShortText, StrictBody
@@ -54,7 +54,7 @@ class CreateFund(StrictBody):
     research_areas: list[Area] = Field(default_factory=list, max_length=50)
     budget: NonNegativeMoney = Field(description="The total budget; its currency is the fund's")
     manager: PersonIn | None = None
-    agreement_required: bool = Field(
+    agreement_required: StrictBool = Field(
         False, description="Take no new awards while a sponsor has no active agreement with the university"
     )
 
@@ -66,7 +66,7 @@ class EditFund(StrictBody):
     research_areas: list[Area] | None = Field(None, max_length=50)
     budget: NonNegativeMoney | None = Field(None, description="In the fund's currency; not below what it committed")
     manager: PersonIn | None = None
-    agreement_required: bool | None = None
+    agreement_required: StrictBool | None = None
 
     _null_is_empty = field_validator("research_areas")(lambda value: [] if value is None else value)
 
@@ -90,7 +90,7 @@ class ScheduleCall(StrictBody):
     opens_at: Instant = Field(description="RFC 3339 with an offset, e.g. `2027-03-01T09:00:00+08:00`")
     closes_at: Instant
     max_award: PositiveMoney = Field(description="The largest award; not above the fund's budget")
-    sponsor_co_pi_required: bool = Field(
+    sponsor_co_pi_required: StrictBool = Field(
         True, description="A proposal needs a co-investigator from a sponsor of the fund (false waives it)"
     )
 
@@ -104,7 +104,7 @@ class EditCall(StrictBody):
     opens_at: Instant | None = None
     closes_at: Instant | None = None
     max_award: PositiveMoney | None = None
-    sponsor_co_pi_required: bool | None = None
+    sponsor_co_pi_required: StrictBool | None = None
 
     _null_is_empty = field_validator("research_areas")(lambda value: [] if value is None else value)
 
