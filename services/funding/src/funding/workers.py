@@ -79,8 +79,8 @@ def agreement_watch(view: ForeignView, funds: FundCommands) -> EventRouter:
         before = await view.get(event.subject or "") or {}
         await view.apply(event)
         # The partners before and after: an agreement that lost a party may leave that party's funds uncovered.
-        partner_ids = list(dict.fromkeys([*(before.get("partner_ids") or []), *(event.state.get("partner_ids") or [])]))
-        partner_ids = [p for p in partner_ids if isinstance(p, str)]
+        named = [ids for ids in (before.get("partner_ids"), event.state.get("partner_ids")) if isinstance(ids, list)]
+        partner_ids = list(dict.fromkeys(p for ids in named for p in ids if isinstance(p, str)))
         if partner_ids:
             await funds.reevaluate_sponsors_of(partner_ids)
 

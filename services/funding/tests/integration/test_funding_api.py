@@ -203,3 +203,28 @@ async def test_projects_of_each_kind(api):
     assert_problem(await api.post("/api/v1/projects", json=client_not_enterprise, headers=OFFICER), 409)
     listed = await api.read("/api/v1/projects", partner_id=siemens, kind="commissioned")
     assert [p["id"] for p in listed["items"]] == [commissioned["id"]]
+
+
+async def test_people_are_named_by_the_subject_of_their_token_whatever_its_form(api):
+    sponsor = await api.partner()
+    call = await api.call((await api.fund(sponsor))["id"])
+    body = {
+        "call_id": call["id"],
+        "title": "Urban heat islands",
+        "requested": eur("8000.00"),
+        "pi": {"person_id": "li.wei@tsinghua.example", "name": "Prof. Li", "unit": "Architecture"},
+        "co_pis": [{"person_id": "j.smith@partner.example", "name": "Dr. Smith", "partner_id": sponsor}],
+    }
+    proposal = await api.created("/api/v1/proposals", body)
+    await api.act(f"/api/v1/proposals/{proposal['id']}/submit")
+    reviewer = {"person_id": "wang.fang@tsinghua.example", "name": "Prof. Wang", "unit": "Physics"}
+    await api.act(f"/api/v1/proposals/{proposal['id']}/reviews", {"reviewer": reviewer})
+    token = auth(sub="wang.fang@tsinghua.example")
+    answer = await api.put(
+        f"/api/v1/proposals/{proposal['id']}/reviews/wang.fang@tsinghua.example", json={"score": 6}, headers=token
+    )
+    assert answer.status_code == 200, answer.text
+    mine = await api.get("/api/v1/reviews", headers=token)
+    assert [r["score"] for r in mine.json()["items"]] == [6]
+    by_pi = await api.read("/api/v1/proposals", pi_id="li.wei@tsinghua.example")
+    assert [p["id"] for p in by_pi["items"]] == [proposal["id"]]

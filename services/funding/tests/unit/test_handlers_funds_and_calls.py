@@ -154,3 +154,12 @@ async def test_projects_check_their_partners_and_may_come_from_an_award(desk):
     assert from_award.state["fund_id"] == fund.id and from_award.state["budget"] == eur("8000.00")
     with pytest.raises(RuleViolation, match="no award"):
         await plan(kind="joint_research", partner_ids=[toyota], award_id="awd_unknown")
+
+
+async def test_an_agreement_naming_its_partners_oddly_covers_nobody(desk):
+    sponsor = await desk.partner()
+    fund = await desk.fund(sponsor, agreement_required=True)
+    # `partner_ids` as a string, not a list: its letters are not partners.
+    await desk.announce("partners.agreement.activated", "agr_odd", 1, {"status": "active", "partner_ids": sponsor})
+    assert (await desk.funds.repository.read(fund.id)).flagged
+    assert desk.event_types(fund.id) == ["created"]

@@ -15,6 +15,7 @@ from funding.api.schemas import (
     DraftProposal,
     EditProposal,
     GiveReview,
+    PersonId,
     Reason,
     RequiredReason,
 )
@@ -86,8 +87,8 @@ def proposals_router(commands: ProposalCommands, awards: AwardCommands, queries:
         fund_id: Reference | None = None,
         status: ProposalStatus | None = None,
         partner_id: Reference | None = None,
-        pi_id: Reference | None = None,
-        reviewer_id: Reference | None = None,
+        pi_id: PersonId | None = None,
+        reviewer_id: PersonId | None = None,
     ) -> dict[str, Any]:
         found = await queries.list(
             page,
@@ -203,7 +204,7 @@ def reviews_router(queries: Queries) -> APIRouter:
     async def my_reviews(
         page: PageQuery,
         principal: Authenticated,
-        reviewer_id: Reference | None = None,
+        reviewer_id: PersonId | None = None,
         status: ProposalStatus | None = None,
     ) -> dict[str, Any]:
         reviewer_id = reviewer_id or principal.sub

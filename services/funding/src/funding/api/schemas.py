@@ -14,17 +14,19 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool, StringConstraints, field_validator
 
 from funding.domain.project import ProjectKind
-from opp_shared.fields import Day, Instant, LongText, Name, Reference, ShortText, StrictBody
+from opp_shared.fields import Day, Instant, Key, LongText, Name, Reference, ShortText, StrictBody
 from opp_shared.money import NonNegativeMoney, PositiveMoney
 
 Area = Annotated[ShortText, StringConstraints(max_length=100)]
 Unit = Annotated[ShortText, StringConstraints(max_length=200)]
 Score = Annotated[int, Field(strict=True, ge=1, le=10, description="1 (weak) to 10 (excellent)")]
 PartnerIds = Annotated[list[Reference], Field(min_length=1, max_length=50)]
+# A person is named by the `sub` of their token, whatever the identity provider makes of it (an e-mail address too).
+PersonId = Annotated[Key, Field(description="The person's id: the `sub` of their token")]
 
 
 class PersonIn(StrictBody):
-    person_id: Reference = Field(description="The person's id: the `sub` of their token")
+    person_id: PersonId
     name: Name
     unit: Unit | None = None
 
@@ -38,7 +40,7 @@ class ReviewerIn(PersonIn):
 
 
 class CoInvestigatorIn(StrictBody):
-    person_id: Reference | None = None
+    person_id: PersonId | None = None
     name: Name
     partner_id: Reference = Field(description="The partner they come from")
     unit: Unit | None = None
