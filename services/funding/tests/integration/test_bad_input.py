@@ -12,7 +12,6 @@ re-raise the app's exceptions, so a crash shows as the 500 a client would see.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from funding.main import create_app
 from funding.settings import FundingSettings
 from opp_shared.clock import ManualClock
 from opp_shared.envelope import CloudEvent, make_data
-from opp_shared.testing.helpers import assert_problem, auth, eventually, new_namespace, settings_for
+from opp_shared.testing.helpers import assert_problem, auth, eventually, fill, new_namespace, settings_for
 
 WRITER = auth("funding_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -144,18 +143,6 @@ async def world(servers):
 
 
 # -- how a case is sent and judged ---------------------------------------------------------------
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def fill(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return _PLACEHOLDER.sub(lambda m: ids.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [fill(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {fill(k, ids): fill(v, ids) for k, v in value.items()}
-    return value
 
 
 NO_BODY = object()

@@ -7,6 +7,7 @@ token can be matched to an assignment.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -49,3 +50,13 @@ def require_editable(edits: dict[str, Any], editable: tuple[str, ...] | frozense
     unknown = sorted(set(edits) - set(editable))
     if unknown:
         raise InvalidInput(f"not editable: {unknown}")
+
+
+def happened_on(given: date | None, today: date, pointer: str) -> date:
+    """The day something happened: the one given, or today; never in the future (422 at `pointer`)."""
+    day = given or today
+    if day > today:
+        raise InvalidInput(
+            "the day cannot be in the future", errors=[{"pointer": f"#/{pointer}", "detail": "after today"}]
+        )
+    return day

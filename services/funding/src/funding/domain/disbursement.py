@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from funding.domain.common import happened_on
 from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
 from opp_shared.errors import InvalidInput, RuleViolation
 from opp_shared.lifecycle import Lifecycle
@@ -146,11 +147,7 @@ def approve(current: Disbursement, by: str, today: date) -> Change:
 
 def pay(current: Disbursement, by: str, today: date, paid_on: date | None, reference: str | None) -> Change:
     target = LIFE.move(current.status, "pay")
-    day = paid_on or today
-    if day > today:
-        raise InvalidInput(
-            "paid_on cannot be in the future", errors=[{"pointer": "#/paid_on", "detail": "after today"}]
-        )
+    day = happened_on(paid_on, today, "paid_on")
     if current.approved_on and day < current.approved_on:
         raise InvalidInput(
             "paid_on cannot come before the approval", errors=[{"pointer": "#/paid_on", "detail": "before approval"}]

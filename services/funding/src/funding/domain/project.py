@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from funding.domain.common import Person, changed_fields, require_editable
+from funding.domain.common import Person, changed_fields, happened_on, require_editable
 from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
 from opp_shared.errors import InvalidInput, NotFound, RuleViolation
 from opp_shared.lifecycle import Lifecycle
@@ -253,11 +253,7 @@ def _keep_history(current: Project, edits: dict[str, Any]) -> dict[str, Any]:
 
 def start(current: Project, today: date, started_on: date | None) -> Change:
     target = LIFE.move(current.status, "start")
-    day = started_on or today
-    if day > today:
-        raise InvalidInput(
-            "started_on cannot be in the future", errors=[{"pointer": "#/started_on", "detail": "after today"}]
-        )
+    day = happened_on(started_on, today, "on")
     return Change(PROJECT.event("started"), current.evolve(status=target, started_on=day).state())
 
 
@@ -266,11 +262,7 @@ def reach_milestone(current: Project, key: str, today: date, reached_on: date | 
     if milestone.status == "reached":
         return None
     LIFE.move(current.status, "reach a milestone of")
-    day = reached_on or today
-    if day > today:
-        raise InvalidInput(
-            "reached_on cannot be in the future", errors=[{"pointer": "#/reached_on", "detail": "after today"}]
-        )
+    day = happened_on(reached_on, today, "on")
     milestones = [
         m.model_copy(update={"status": "reached", "reached_on": day}) if m.key == key else m for m in current.milestones
     ]
@@ -286,11 +278,7 @@ def pay_invoice(current: Project, number: str, today: date, paid_on: date | None
     if invoice.status == "paid":
         return None
     LIFE.move(current.status, "pay an invoice of")
-    day = paid_on or today
-    if day > today:
-        raise InvalidInput(
-            "paid_on cannot be in the future", errors=[{"pointer": "#/paid_on", "detail": "after today"}]
-        )
+    day = happened_on(paid_on, today, "on")
     invoices = [
         i.model_copy(update={"status": "paid", "paid_on": day}) if i.number == number else i for i in current.invoices
     ]
