@@ -823,3 +823,260 @@ CENTERS: tuple[CenterSeed, ...] = (
         description="Research on semiconductors, displays and next-generation communications.",
     ),
 )
+
+# -- funding: funds, calls, proposals, awards, disbursements, projects ---------------------------------
+#
+# Illustrative, not sourced: the source text names the joint seed funding programmes, the Chunfeng
+# Foundation's Covid-19 programme, the U-I-U project and commissioned R&D by enterprises abroad, but
+# no budgets, calls or projects. People are roles with made-up person ids (no real people).
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str  # the `sub` their token would carry
+    name: str  # a role, never a real person
+    unit: str
+
+
+@dataclass(frozen=True)
+class FundSeed:
+    key: str
+    name: str
+    sponsors: tuple[str, ...]  # partner keys
+    budget: str  # a decimal string in the fund's currency
+    currency: str
+    research_areas: tuple[str, ...]
+    description: str
+    agreement_required: bool = True  # every sponsor here has an active agreement in AGREEMENTS
+    manager: Person | None = None
+
+
+@dataclass(frozen=True)
+class CallSeed:
+    key: str
+    fund: str  # fund key
+    title: str
+    opens: InDays  # relative to the day the seed runs, so the call is open when it loads
+    closes: InDays
+    max_award: str
+    research_areas: tuple[str, ...] = ()
+    sponsor_co_pi_required: bool = True
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class DisbursementSeed:
+    amount: str
+    scheduled_on: Day
+    deliverable: str | None = None  # the progress report it waits on
+    paid: bool = False  # approved and paid (its deliverable accepted first) when the seed runs
+
+
+@dataclass(frozen=True)
+class ProposalSeed:
+    key: str
+    call: str  # call key
+    title: str
+    requested: str
+    pi: Person
+    co_pis: tuple[tuple[str, str], ...]  # (role, partner key)
+    reach: str  # draft | submitted | under_review | awarded | rejected
+    research_area: str | None = None
+    abstract: str | None = None
+    reviewer: Person | None = None  # assigned from under_review on
+    score: int | None = None  # the reviewer's score, when given
+    award: str | None = None  # the amount awarded
+    reason: str = "Ranked among the strongest proposals of the call by its review panel."
+    disbursements: tuple[DisbursementSeed, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectSeed:
+    key: str
+    title: str
+    kind: str  # joint_research | commissioned | multi_party
+    partners: tuple[str, ...]  # partner keys
+    reach: str  # planned | active
+    lead: str | None = None
+    description: str | None = None
+    award_of: str | None = None  # proposal key: the project comes from its award
+    budget: tuple[str, str] | None = None  # (amount, currency)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    started_on: date | None = None
+    milestones: tuple[tuple[str, str, date], ...] = ()  # (key, title, due_on)
+    reached: tuple[tuple[str, date], ...] = ()  # (milestone key, reached_on)
+    contract: tuple[str, str, str] | None = None  # (client partner key, value, currency)
+    invoices: tuple[tuple[str, str, date], ...] = ()  # (number, amount, due_on), in the contract's currency
+    paid_invoices: tuple[tuple[str, date], ...] = ()  # (number, paid_on)
+    pi: Person | None = None
+
+
+FUND_MANAGER = Person("ext-funds-01", "Joint funds manager, Overseas Research Collaboration Office", "Overseas Office")
+REVIEWER_MSE = Person("rev-mse-01", "Reviewer, School of Materials Science and Engineering", "School of Materials")
+REVIEWER_MED = Person("rev-med-01", "Reviewer, School of Medicine", "School of Medicine")
+REVIEWER_CS = Person("rev-cs-01", "Reviewer, Department of Computer Science", "Department of Computer Science")
+
+FUNDS: tuple[FundSeed, ...] = (
+    FundSeed(
+        key="cambridge-seed",
+        name="Tsinghua–Cambridge Joint Research Seed Fund",
+        sponsors=("cambridge",),
+        budget="600000.00",
+        currency="GBP",
+        research_areas=("low-carbon energy", "advanced materials", "public health"),
+        description="Seed grants for joint projects of the two universities, under their strategic agreement.",
+        manager=FUND_MANAGER,
+    ),
+    FundSeed(
+        key="chunfeng-covid",
+        name="Chunfeng Foundation International Scientific Research Support Program (Covid-19)",
+        sponsors=("chunfeng",),
+        budget="10000000.00",
+        currency="CNY",
+        research_areas=("Covid-19", "virology", "public health"),
+        description="The foundation's programme of March 2020 supporting international joint research on Covid-19.",
+        manager=FUND_MANAGER,
+    ),
+)
+
+CALLS: tuple[CallSeed, ...] = (
+    CallSeed(
+        key="cambridge-2027",
+        fund="cambridge-seed",
+        title="Joint Seed Call 2027",
+        opens=InDays(-30),
+        closes=InDays(60),
+        max_award="60000.00",
+        research_areas=("low-carbon energy", "advanced materials", "public health"),
+        description="Seed grants of up to GBP 60,000 for joint projects starting within the year.",
+    ),
+    CallSeed(
+        key="chunfeng-round-3",
+        fund="chunfeng-covid",
+        title="International Covid-19 Research Support, round 3",
+        opens=InDays(-20),
+        closes=InDays(40),
+        max_award="1500000.00",
+        research_areas=("Covid-19", "virology", "public health"),
+        # Open to joint work with any of the university's partners, not only the foundation's.
+        sponsor_co_pi_required=False,
+    ),
+)
+
+PROPOSALS: tuple[ProposalSeed, ...] = (
+    ProposalSeed(
+        key="cam-hydrogen",
+        call="cambridge-2027",
+        title="Solid-state hydrogen storage for grid balancing",
+        requested="55000.00",
+        research_area="low-carbon energy",
+        pi=Person("pi-energy-01", "Principal investigator, Department of Energy and Power Engineering", "Energy"),
+        co_pis=(("Co-investigator, Department of Engineering", "cambridge"),),
+        reach="awarded",
+        reviewer=REVIEWER_MSE,
+        score=9,
+        award="50000.00",
+        disbursements=(
+            DisbursementSeed("20000.00", InDays(-10), paid=True),
+            DisbursementSeed("30000.00", InDays(180), deliverable="Mid-term progress report"),
+        ),
+    ),
+    ProposalSeed(
+        key="cam-cement",
+        call="cambridge-2027",
+        title="Low-carbon cement chemistry",
+        requested="40000.00",
+        research_area="advanced materials",
+        pi=Person("pi-civil-01", "Principal investigator, Department of Civil Engineering", "Civil Engineering"),
+        co_pis=(("Co-investigator, Department of Materials Science", "cambridge"),),
+        reach="rejected",
+        reviewer=REVIEWER_MSE,
+        score=5,
+        reason="Outside the call's priorities for this round; encouraged to apply again.",
+    ),
+    ProposalSeed(
+        key="cam-epidemic",
+        call="cambridge-2027",
+        title="Epidemic forecasting from mobility data",
+        requested="45000.00",
+        research_area="public health",
+        pi=Person("pi-ph-01", "Principal investigator, Vanke School of Public Health", "Public Health"),
+        co_pis=(("Co-investigator, MRC Biostatistics Unit", "cambridge"),),
+        reach="under_review",
+        reviewer=REVIEWER_CS,
+    ),
+    ProposalSeed(
+        key="chunfeng-antivirals",
+        call="chunfeng-round-3",
+        title="Broad-spectrum antiviral screening",
+        requested="1200000.00",
+        research_area="virology",
+        pi=Person("pi-life-01", "Principal investigator, School of Life Sciences", "Life Sciences"),
+        co_pis=(("Co-investigator, Department of Infectious Disease", "imperial"),),
+        reach="awarded",
+        reviewer=REVIEWER_MED,
+        score=8,
+        award="1000000.00",
+        disbursements=(DisbursementSeed("400000.00", InDays(-15), paid=True),),
+    ),
+)
+
+PROJECTS: tuple[ProjectSeed, ...] = (
+    ProjectSeed(
+        key="uiu-green-platform",
+        title="Green Online Experimental Platform (University-Industry-University)",
+        kind="multi_party",
+        partners=("berkeley", "siemens"),
+        lead="berkeley",
+        reach="active",
+        description="Tsinghua University and UC Berkeley, supported by Siemens: green electro-communication and "
+        "intellectual network control, to reduce energy consumption.",
+        starts_on=date(2019, 7, 15),
+        ends_on=date(2027, 7, 14),
+        started_on=date(2019, 9, 1),
+        milestones=(
+            ("architecture", "Platform architecture agreed by the three sides", date(2020, 6, 30)),
+            ("online", "Online experiments open to students of both universities", date(2022, 9, 1)),
+            ("evaluation", "Joint evaluation of energy savings", date(2027, 3, 31)),
+        ),
+        reached=(("architecture", date(2020, 6, 15)), ("online", date(2022, 8, 29))),
+    ),
+    ProjectSeed(
+        key="toyota-battery-study",
+        title="Battery thermal management under fast charging (commissioned study)",
+        kind="commissioned",
+        partners=("toyota",),
+        lead="toyota",
+        reach="active",
+        description="Research commissioned and paid by Toyota Motor Corporation (illustrative).",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31),
+        started_on=date(2026, 1, 5),
+        milestones=(
+            ("test-rig", "Test rig commissioned", date(2026, 6, 30)),
+            ("final-report", "Final report delivered", date(2027, 12, 15)),
+        ),
+        reached=(("test-rig", date(2026, 6, 20)),),
+        contract=("toyota", "480000.00", "USD"),
+        invoices=(
+            ("TSU-TMC-2026-01", "160000.00", date(2026, 2, 28)),
+            ("TSU-TMC-2026-02", "160000.00", date(2026, 12, 31)),
+            ("TSU-TMC-2027-01", "160000.00", date(2027, 12, 31)),
+        ),
+        paid_invoices=(("TSU-TMC-2026-01", date(2026, 2, 20)),),
+        pi=Person("pi-auto-01", "Principal investigator, School of Vehicle and Mobility", "Vehicle and Mobility"),
+    ),
+    ProjectSeed(
+        key="cam-hydrogen-project",
+        title="Solid-state hydrogen storage for grid balancing (joint project)",
+        kind="joint_research",
+        partners=("cambridge",),
+        lead="cambridge",
+        reach="planned",
+        award_of="cam-hydrogen",
+        starts_on=date(2027, 1, 1),
+        ends_on=date(2028, 12, 31),
+        milestones=(("materials", "Candidate storage materials characterised", date(2027, 9, 30)),),
+    ),
+)

@@ -1,13 +1,20 @@
-"""Load the sample data set (`data.py` beside this file) into a running partners service.
+"""Load the sample data set (`data.py` beside this file) into the running partners and funding services.
 
     make seed                                   # after `make up`
-    .venv/bin/python deploy/seed/seed.py [--url http://127.0.0.1:8001] [--verbose]
+    .venv/bin/python deploy/seed/seed.py [--url http://127.0.0.1:8001] [--funding-url http://127.0.0.1:8002] [-v]
 
 Everything goes through the HTTP API, as any client's data would: partners
 are registered, agreements drafted and taken through their life cycle
 (submit, sign with its `signed_on`, activate; or withdraw a draft), one
-renewed, one amended, joint research centers established. Nothing touches the database directly, so the events,
+renewed, one amended, joint research centers established. Then, in funding:
+funds sponsored by seeded partners, their calls, proposals taken to review and
+a decision (reviews given with the reviewer's own token), awards,
+disbursements, and projects (the U-I-U project, a commissioned R&D contract, a
+project from an award). Nothing touches the database directly, so the events,
 reminders and views of the other services follow as they would in use.
+Funding learns of partners and their agreements from partners' events: while
+its views have not caught up, it refuses a reference (409) and the seed waits
+for them (up to a minute).
 
 Running it again creates nothing new:
 - every creating POST carries an `Idempotency-Key` derived from the item's
@@ -24,9 +31,11 @@ Running it again creates nothing new:
   schedule) moved it meanwhile is checked against a fresh read.
 
 Configuration: `--url` or `OPP_SEED_PARTNERS_URL` (default
-http://127.0.0.1:8001); the token is made here with `issue_local_token`,
+http://127.0.0.1:8001), `--funding-url` or `OPP_SEED_FUNDING_URL` (default
+http://127.0.0.1:8002); the tokens are made here with `issue_local_token`,
 signed with `OPP_JWT_SECRET` (default: the local development secret), for
-sub `seed` and role `partnerships_officer`.
+sub `seed` with role `partnerships_officer` (partners) and `funding_officer`
+(funding), and for each reviewer's own person id, with no role.
 
 Exit status: 0 done (also when there was nothing new), 1 the service answered
 something unexpected (the problem document is printed), 2 the service could
@@ -55,8 +64,12 @@ from opp_shared.auth import issue_local_token
 from opp_shared.settings import LOCAL_JWT_SECRET
 
 DEFAULT_URL = "http://127.0.0.1:8001"
+DEFAULT_FUNDING_URL = "http://127.0.0.1:8002"
 SUB = "seed"
 ROLE = "partnerships_officer"
+FUNDING_ROLE = "funding_officer"
+# How long the seed waits for funding's views of partners and agreements to catch up.
+CATCH_UP_SECONDS = 60.0
 # The service's "today" is the office's calendar day (its `timezone` setting).
 OFFICE_TIMEZONE = os.environ.get("OPP_TIMEZONE", "Asia/Shanghai")
 
@@ -135,16 +148,16 @@ class Api:
                 return items
             query["cursor"] = page["next_cursor"]
 
-    def check(self) -> None:
+    def check(self, service: str = "partners", path: str = "/api/v1/partners") -> None:
         """One authenticated read first, so that a wrong URL or secret says so plainly."""
-        response = self.call("GET", "/api/v1/partners", params={"limit": 1})
+        response = self.call("GET", path, params={"limit": 1})
         if response.status_code == 401:
             raise SeedError(
-                "the partners service refused the seed's token: is OPP_JWT_SECRET the one the service uses?",
+                f"the {service} service refused the seed's token: is OPP_JWT_SECRET the one the service uses?",
                 _problem(response),
             )
         if response.status_code != 200:
-            raise unexpected(response, "checking the partners service")
+            raise unexpected(response, f"checking the {service} service")
 
 
 def replayed(response: httpx.Response) -> bool:
@@ -189,7 +202,6 @@ class Summary:
             f"agreements: {self.agreements} (renewals included)",
             f"centers:    {self.centers}",
             f"life-cycle steps taken: {self.steps}",
-            "nothing new: the data set was already loaded" if self.nothing_new else "sample data set loaded",
         ]
 
 
@@ -446,6 +458,302 @@ class Seeder:
         raise SeedError(f"{doing}: its Idempotency-Key was used with other data, and no center of that name is found")
 
 
+# -- funding ------------------------------------------------------------------------------------
+
+PROPOSAL_RANK = {"draft": 0, "submitted": 1, "under_review": 2, "awarded": 3, "rejected": 3}
+
+
+def views_behind(response: httpx.Response) -> bool:
+    """A 409 funding answers while its views of partners and their agreements lag behind partners."""
+    problem = _problem(response)
+    if response.status_code != 409 or not isinstance(problem, dict):
+        return False
+    return problem.get("reason") == "no-active-agreement" or str(problem.get("detail", "")).startswith("no partner ")
+
+
+@dataclass
+class FundingSummary:
+    funds: Tally = field(default_factory=Tally)
+    calls: Tally = field(default_factory=Tally)
+    proposals: Tally = field(default_factory=Tally)
+    disbursements: Tally = field(default_factory=Tally)
+    projects: Tally = field(default_factory=Tally)
+    steps: int = 0  # actions taken: submit, assign, review, award, reject, approve, pay, start, ...
+
+    @property
+    def nothing_new(self) -> bool:
+        tallies = (self.funds, self.calls, self.proposals, self.disbursements, self.projects)
+        return self.steps == 0 and not any(t.created for t in tallies)
+
+    def lines(self) -> list[str]:
+        return [
+            f"funds:      {self.funds}",
+            f"calls:      {self.calls}",
+            f"proposals:  {self.proposals}",
+            f"disbursements: {self.disbursements}",
+            f"projects:   {self.projects}",
+            f"funding steps taken: {self.steps}",
+        ]
+
+
+class FundingSeeder:
+    """Funds, calls, proposals (to their review and decision), awards, disbursements and projects."""
+
+    def __init__(
+        self,
+        api: Api,
+        reviewer: Callable[[str], Api],
+        data: ModuleType,
+        today: date,
+        partner_ids: dict[str, str],
+        say: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self.api = api
+        self.reviewer = reviewer  # an Api with the token of the reviewer of that person id
+        self.data = data
+        self.today = today
+        self.partner_ids = partner_ids
+        self.say = say
+        self.summary = FundingSummary()
+        self.ids: dict[str, str] = {}  # seed key -> id, for funds, calls and proposals
+        self.award_ids: dict[str, str] = {}  # proposal key -> its award
+
+    def run(self) -> FundingSummary:
+        for fund in self.data.FUNDS:
+            self.fund(fund)
+        for call in self.data.CALLS:
+            self.call(call)
+        for proposal in self.data.PROPOSALS:
+            self.proposal(proposal)
+        for project in self.data.PROJECTS:
+            self.project(project)
+        return self.summary
+
+    # -- the steps every item takes ----------------------------------------------------------
+
+    def send(self, method: str, path: str, doing: str, body: Any = None, key: str | None = None) -> httpx.Response:
+        """Send, waiting while funding's views lag behind partners (409 `no partner`, no active agreement)."""
+        deadline = time.monotonic() + CATCH_UP_SECONDS
+        while True:
+            response = self.api.call(method, path, body=body, key=key)
+            if not views_behind(response) or time.monotonic() > deadline:
+                return response
+            self.say(f"waiting    for funding to hear of what partners did ({doing})")
+            time.sleep(0.5)
+
+    def create(self, tally: Tally, path: str, body: dict[str, Any], key: str, doing: str, find) -> dict[str, Any]:
+        """Create once: a replay or a find by natural key answers the item as it is now."""
+        response = self.send("POST", path, doing, body, key)
+        if response.status_code == 201:
+            state, created = response.json(), not replayed(response)
+        elif key_reused(response):
+            state, created = find(), False
+        else:
+            raise unexpected(response, doing)
+        tally.created += created
+        tally.existing += not created
+        self.say(f"{'created' if created else 'exists '}  {doing.split(' ', 1)[1]} ({state['id']})")
+        return state if created else self.api.get(f"{path}/{state['id']}", doing)
+
+    def act(self, path: str, doing: str, body: Any = None, api: Api | None = None, method: str = "POST") -> dict:
+        response = api.call(method, path, body=body) if api else self.send(method, path, doing, body)
+        if response.status_code != 200:
+            raise unexpected(response, doing)
+        self.summary.steps += 1
+        self.say(f"{doing}")
+        return response.json()
+
+    def find(self, path: str, doing: str, match: Callable[[dict[str, Any]], bool], **params: Any) -> Callable:
+        def found() -> dict[str, Any]:
+            for item in self.api.all(path, doing, **params):
+                if match(item):
+                    return item
+            raise SeedError(f"{doing}: its Idempotency-Key was used with other data, and the item is not found")
+
+        return found
+
+    def day(self, value: Any) -> str:
+        return (value.on(self.today) if isinstance(value, self.data.InDays) else value).isoformat()
+
+    def instant(self, value: Any) -> str:
+        """Midnight of that day in the office's calendar."""
+        day = value.on(self.today) if isinstance(value, self.data.InDays) else value
+        return datetime.combine(day, datetime.min.time(), ZoneInfo(OFFICE_TIMEZONE)).isoformat()
+
+    @staticmethod
+    def person(p: Any) -> dict[str, str]:
+        return {"person_id": p.person_id, "name": p.name, "unit": p.unit}
+
+    # -- funds and calls ---------------------------------------------------------------------------
+
+    def fund(self, f: Any) -> None:
+        sponsors = [self.partner_ids[k] for k in f.sponsors]
+        body = _compact(
+            {
+                "name": f.name,
+                "description": f.description,
+                "partner_ids": sponsors,
+                "research_areas": list(f.research_areas),
+                "budget": {"amount": f.budget, "currency": f.currency},
+                "agreement_required": f.agreement_required,
+                "manager": self.person(f.manager) if f.manager else None,
+            }
+        )
+        doing = f"creating fund {f.name!r}"
+        find = self.find("/api/v1/funds", doing, lambda i: i["name"] == f.name, partner_id=sponsors[0])
+        self.ids[f.key] = self.create(self.summary.funds, "/api/v1/funds", body, f"seed:fund:{f.key}", doing, find)[
+            "id"
+        ]
+
+    def call(self, c: Any) -> None:
+        body = _compact(
+            {
+                "fund_id": self.ids[c.fund],
+                "title": c.title,
+                "description": c.description,
+                "research_areas": list(c.research_areas),
+                "opens_at": self.instant(c.opens),
+                "closes_at": self.instant(c.closes),
+                "max_award": {"amount": c.max_award, "currency": self.fund_currency(c.fund)},
+                "sponsor_co_pi_required": c.sponsor_co_pi_required,
+            }
+        )
+        doing = f"scheduling call {c.title!r}"
+        find = self.find("/api/v1/calls", doing, lambda i: i["title"] == c.title, fund_id=self.ids[c.fund])
+        self.ids[c.key] = self.create(self.summary.calls, "/api/v1/calls", body, f"seed:call:{c.key}", doing, find)[
+            "id"
+        ]
+
+    def fund_currency(self, fund_key: str) -> str:
+        return next(f.currency for f in self.data.FUNDS if f.key == fund_key)
+
+    def call_currency(self, call_key: str) -> str:
+        return self.fund_currency(next(c.fund for c in self.data.CALLS if c.key == call_key))
+
+    # -- proposals, reviews, decisions, awards, disbursements ----------------------------------------
+
+    def proposal(self, p: Any) -> None:
+        currency = self.call_currency(p.call)
+        body = _compact(
+            {
+                "call_id": self.ids[p.call],
+                "title": p.title,
+                "abstract": p.abstract,
+                "research_area": p.research_area,
+                "requested": {"amount": p.requested, "currency": currency},
+                "pi": self.person(p.pi),
+                "co_pis": [{"name": role, "partner_id": self.partner_ids[k]} for role, k in p.co_pis],
+            }
+        )
+        doing = f"drafting proposal {p.title!r}"
+        find = self.find("/api/v1/proposals", doing, lambda i: i["title"] == p.title, call_id=self.ids[p.call])
+        state = self.create(self.summary.proposals, "/api/v1/proposals", body, f"seed:proposal:{p.key}", doing, find)
+        path = f"/api/v1/proposals/{state['id']}"
+        target = PROPOSAL_RANK[p.reach]
+        if state["status"] == "draft" and target > PROPOSAL_RANK["draft"]:
+            state = self.act(f"{path}/submit", f"submit     {p.title}")
+        if state["status"] == "submitted" and target > PROPOSAL_RANK["submitted"]:
+            reviewer = {"reviewer": self.person(p.reviewer)}
+            state = self.act(f"{path}/reviews", f"assign     {p.reviewer.person_id} to {p.title}", reviewer)
+        if state["status"] == "under_review" and p.score is not None:
+            given = next((r for r in state["reviews"] if r["reviewer_id"] == p.reviewer.person_id), None)
+            if given is None or given["score"] != p.score:
+                review = {"score": p.score, "comments": "Scored by the seed's review panel."}
+                state = self.act(
+                    f"{path}/reviews/{p.reviewer.person_id}",
+                    f"review     {p.title}: {p.score}",
+                    review,
+                    api=self.reviewer(p.reviewer.person_id),
+                    method="PUT",
+                )
+        if state["status"] == "under_review" and p.reach == "awarded":
+            award_body = {"amount": {"amount": p.award, "currency": currency}, "reason": p.reason}
+            response = self.send("POST", f"{path}/award", f"award {p.title}", award_body, f"seed:award:{p.key}")
+            if response.status_code != 201:
+                raise unexpected(response, f"awarding proposal {p.title!r}")
+            self.summary.steps += not replayed(response)
+            self.say(f"award      {p.title}: {p.award} {currency}")
+            state = self.api.get(path, f"reading proposal {p.title!r}")
+        if state["status"] == "under_review" and p.reach == "rejected":
+            state = self.act(f"{path}/reject", f"reject     {p.title}", {"reason": p.reason})
+        if state.get("award_id"):
+            self.award_ids[p.key] = state["award_id"]
+            for i, d in enumerate(p.disbursements):
+                self.disbursement(p, i, d, state["award_id"], currency)
+
+    def disbursement(self, p: Any, i: int, d: Any, award_id: str, currency: str) -> None:
+        amount = {"amount": d.amount, "currency": currency}
+        body = _compact(
+            {
+                "award_id": award_id,
+                "amount": amount,
+                "scheduled_on": self.day(d.scheduled_on),
+                "deliverable": {"title": d.deliverable} if d.deliverable else None,
+            }
+        )
+        doing = f"scheduling disbursement {i + 1} of {p.title!r}"
+        find = self.find("/api/v1/disbursements", doing, lambda x: x["amount"] == amount, award_id=award_id)
+        state = self.create(
+            self.summary.disbursements, "/api/v1/disbursements", body, f"seed:disbursement:{p.key}:{i}", doing, find
+        )
+        path = f"/api/v1/disbursements/{state['id']}"
+        if not d.paid:
+            return
+        if state["status"] == "scheduled" and state["deliverable"] and state["deliverable"]["status"] == "pending":
+            state = self.act(f"{path}/deliverable/accept", f"accept     the deliverable of {p.title}")
+        if state["status"] == "scheduled":
+            state = self.act(f"{path}/approve", f"approve    {d.amount} {currency} for {p.title}")
+        if state["status"] == "approved":
+            self.act(
+                f"{path}/pay", f"pay        {d.amount} {currency} for {p.title}", {"reference": f"seed-{p.key}-{i}"}
+            )
+
+    # -- projects --------------------------------------------------------------------------------
+
+    def project(self, j: Any) -> None:
+        contract = None
+        if j.contract:
+            client, value, currency = j.contract
+            contract = {"client_id": self.partner_ids[client], "value": {"amount": value, "currency": currency}}
+        invoice_currency = j.contract[2] if j.contract else None
+        body = _compact(
+            {
+                "title": j.title,
+                "kind": j.kind,
+                "partner_ids": [self.partner_ids[k] for k in j.partners],
+                "lead_partner_id": self.partner_ids[j.lead] if j.lead else None,
+                "description": j.description,
+                "pi": self.person(j.pi) if j.pi else None,
+                "award_id": self.award_ids.get(j.award_of) if j.award_of else None,
+                "budget": {"amount": j.budget[0], "currency": j.budget[1]} if j.budget else None,
+                "starts_on": j.starts_on.isoformat() if j.starts_on else None,
+                "ends_on": j.ends_on.isoformat() if j.ends_on else None,
+                "milestones": [{"key": k, "title": t, "due_on": due.isoformat()} for k, t, due in j.milestones],
+                "contract": contract,
+                "invoices": [
+                    {"number": n, "amount": {"amount": a, "currency": invoice_currency}, "due_on": due.isoformat()}
+                    for n, a, due in j.invoices
+                ],
+            }
+        )
+        doing = f"planning project {j.title!r}"
+        find = self.find("/api/v1/projects", doing, lambda i: i["title"] == j.title, partner_id=body["partner_ids"][0])
+        state = self.create(self.summary.projects, "/api/v1/projects", body, f"seed:project:{j.key}", doing, find)
+        path = f"/api/v1/projects/{state['id']}"
+        if state["status"] == "planned" and j.reach == "active":
+            state = self.act(f"{path}/start", f"start      {j.title}", {"on": j.started_on.isoformat()})
+        if state["status"] != "active":
+            return
+        for key, on in j.reached:
+            if next(m for m in state["milestones"] if m["key"] == key)["status"] != "reached":
+                state = self.act(
+                    f"{path}/milestones/{key}/reach", f"reach      {key} of {j.title}", {"on": on.isoformat()}
+                )
+        for number, on in j.paid_invoices:
+            if next(i for i in state["invoices"] if i["number"] == number)["status"] != "paid":
+                state = self.act(f"{path}/invoices/{number}/pay", f"invoice    {number} paid", {"on": on.isoformat()})
+
+
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
     """Leave out what is not set, rather than send nulls."""
     return {k: v for k, v in values.items() if v is not None}
@@ -513,6 +821,33 @@ def check_data(data: ModuleType, today: date) -> list[str]:
         ]
         if c.agreement not in agreements:
             problems.append(f"center {c.key}: unknown agreement {c.agreement!r}")
+    problems += check_funding_data(data, partners)
+    return problems
+
+
+def check_funding_data(data: ModuleType, partners: set[str]) -> list[str]:
+    """What the funding part of the data set refers to that it does not define."""
+    problems: list[str] = []
+    funds = {f.key for f in data.FUNDS}
+    calls = {c.key for c in data.CALLS}
+    awarded = {p.key for p in data.PROPOSALS if p.reach == "awarded"}
+    for f in data.FUNDS:
+        problems += [f"fund {f.key}: unknown partner {k!r}" for k in f.sponsors if k not in partners]
+    problems += [f"call {c.key}: unknown fund {c.fund!r}" for c in data.CALLS if c.fund not in funds]
+    for p in data.PROPOSALS:
+        if p.call not in calls:
+            problems.append(f"proposal {p.key}: unknown call {p.call!r}")
+        problems += [f"proposal {p.key}: unknown partner {k!r}" for _, k in p.co_pis if k not in partners]
+        if p.reach not in PROPOSAL_RANK:
+            problems.append(f"proposal {p.key}: cannot reach {p.reach!r}")
+        if PROPOSAL_RANK.get(p.reach, 0) >= PROPOSAL_RANK["under_review"] and p.reviewer is None:
+            problems.append(f"proposal {p.key}: needs a reviewer to reach {p.reach}")
+        if (p.reach == "awarded") != (p.award is not None):
+            problems.append(f"proposal {p.key}: an award amount goes with reach 'awarded', and only with it")
+    for j in data.PROJECTS:
+        problems += [f"project {j.key}: unknown partner {k!r}" for k in j.partners if k not in partners]
+        if j.award_of and j.award_of not in awarded:
+            problems.append(f"project {j.key}: {j.award_of!r} is not an awarded proposal")
     return problems
 
 
@@ -532,6 +867,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("OPP_SEED_PARTNERS_URL", DEFAULT_URL),
         help="the partners service (default: $OPP_SEED_PARTNERS_URL or %(default)s)",
     )
+    parser.add_argument(
+        "--funding-url",
+        default=os.environ.get("OPP_SEED_FUNDING_URL", DEFAULT_FUNDING_URL),
+        help="the funding service (default: $OPP_SEED_FUNDING_URL or %(default)s)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: %(default)s)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each item and action")
     args = parser.parse_args(argv)
@@ -546,17 +886,41 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
 
-    token = issue_local_token(os.environ.get("OPP_JWT_SECRET", LOCAL_JWT_SECRET), SUB, [ROLE])
+    secret = os.environ.get("OPP_JWT_SECRET", LOCAL_JWT_SECRET)
+    funding_url = args.funding_url.rstrip("/")
     say = print if args.verbose else (lambda _: None)
+
+    def client(base_url: str, sub: str, roles: list[str]) -> httpx.Client:
+        token = issue_local_token(secret, sub, roles)
+        return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=args.timeout)
+
+    service, where, option = "partners", url, "--url or OPP_SEED_PARTNERS_URL"
     try:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=args.timeout) as client:
-            api = Api(client)
+        with client(url, SUB, [ROLE]) as partners_client:
+            api = Api(partners_client)
             api.check()
-            summary = Seeder(api, data, today, say).run()
+            seeder = Seeder(api, data, today, say)
+            summary = seeder.run()
+        service, where, option = "funding", funding_url, "--funding-url or OPP_SEED_FUNDING_URL"
+        reviewers: dict[str, httpx.Client] = {}
+
+        def reviewer(person_id: str) -> Api:
+            if person_id not in reviewers:
+                reviewers[person_id] = client(funding_url, person_id, [])
+            return Api(reviewers[person_id])
+
+        try:
+            with client(funding_url, SUB, [FUNDING_ROLE]) as funding_client:
+                funding_api = Api(funding_client)
+                funding_api.check("funding", "/api/v1/funds")
+                funding = FundingSeeder(funding_api, reviewer, data, today, seeder.partner_ids, say).run()
+        finally:
+            for reviewer_client in reviewers.values():
+                reviewer_client.close()
     except Unreachable as exc:
         print(
-            f"seed: cannot reach the partners service at {url} ({exc}).\n"
-            "Is the platform up? `make up` starts it; --url or OPP_SEED_PARTNERS_URL point the seed elsewhere.",
+            f"seed: cannot reach the {service} service at {where} ({exc}).\n"
+            f"Is the platform up? `make up` starts it; {option} point the seed elsewhere.",
             file=sys.stderr,
         )
         return 2
@@ -570,7 +934,14 @@ def main(argv: list[str] | None = None) -> int:
         print("Nothing loaded so far is lost: fix the cause and run `make seed` again.", file=sys.stderr)
         return 1
 
-    print(f"seed: {url}", *(f"  {line}" for line in summary.lines()), sep="\n")
+    last = (
+        "nothing new: the data set was already loaded"
+        if summary.nothing_new and funding.nothing_new
+        else "sample data set loaded"
+    )
+    print(
+        f"seed: {url}, {funding_url}", *(f"  {line}" for line in [*summary.lines(), *funding.lines(), last]), sep="\n"
+    )
     return 0
 
 

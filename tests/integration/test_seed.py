@@ -1,5 +1,5 @@
-"""`make seed` (deploy/seed/seed.py) against a real partners process on the test servers:
-the data set loads through the HTTP API with the shape the office expects, and a
+"""`make seed` (deploy/seed/seed.py) against real partners and funding processes on the test
+servers: the data set loads through the HTTP API with the shape the office expects, and a
 second run, as a script the way `make seed` starts it, adds nothing."""
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ def load_seed() -> ModuleType:
     return module
 
 
-@pytest.fixture
-def partners(servers, namespace, tmp_path):
+def service_process(service, servers, namespace, tmp_path) -> ServiceProcess:
     env = {
         "OPP_MONGO_URL": servers.mongo_url,
-        "OPP_MONGO_DATABASE": f"{namespace}_partners",
+        "OPP_MONGO_DATABASE": f"{namespace}_{service}",
         "OPP_KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap,
         "OPP_KAFKA_NAMESPACE": f"{namespace}.",
         "OPP_KAFKA_TOPIC_PARTITIONS": "2",
@@ -45,7 +44,22 @@ def partners(servers, namespace, tmp_path):
         "OPP_LEASE_SLOT_SECONDS": "2",
         "OPP_LOG_JSON": "false",
     }
-    process = ServiceProcess("partners", env, tmp_path).start()
+    return ServiceProcess(service, env, tmp_path).start()
+
+
+@pytest.fixture
+def partners(servers, namespace, tmp_path):
+    process = service_process("partners", servers, namespace, tmp_path)
+    try:
+        process.wait_until()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def funding(servers, namespace, tmp_path, partners):
+    process = service_process("funding", servers, namespace, tmp_path)
     try:
         process.wait_until()
         yield process
@@ -74,6 +88,10 @@ class Reader:
     def counts(self) -> tuple[int, int, int]:
         return tuple(len(self.all(f"/api/v1/{resource}")) for resource in ("partners", "agreements", "centers"))
 
+    def funding_counts(self) -> tuple[int, ...]:
+        resources = ("funds", "calls", "proposals", "awards", "disbursements", "projects")
+        return tuple(len(self.all(f"/api/v1/{resource}")) for resource in resources)
+
     def history_types(self, agreement_id: str) -> list[str]:
         return [e["type"].rsplit(".", 1)[1] for e in self.get(f"/api/v1/agreements/{agreement_id}/history")["items"]]
 
@@ -87,12 +105,12 @@ def eventually(check, timeout: float = 30.0):
         time.sleep(0.5)
 
 
-def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothing(partners, capsys):
+def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothing(partners, funding, capsys):
     seed = load_seed()
     data = seed.load_data()
     today = seed.office_today()
 
-    assert seed.main(["--url", partners.url]) == 0
+    assert seed.main(["--url", partners.url, "--funding-url", funding.url]) == 0
     out = capsys.readouterr().out
     n_agreements = len(data.AGREEMENTS) + len(data.RENEWALS)
     assert f"partners:   {len(data.PARTNERS)} created, 0 already there" in out, out
@@ -215,21 +233,75 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
         )
     }
 
-    # A second run, as `make seed` starts it (a script, its URL from the environment): nothing new.
+    check_funding(Reader(funding.url), api, ids, data, out)
+
+    # A second run, as `make seed` starts it (a script, its URLs from the environment): nothing new.
     before = api.counts()
+    funding_before = Reader(funding.url).funding_counts()
     second = subprocess.run(
         [sys.executable, str(SEED)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "OPP_SEED_PARTNERS_URL": partners.url},
+        env={**os.environ, "OPP_SEED_PARTNERS_URL": partners.url, "OPP_SEED_FUNDING_URL": funding.url},
     )
     assert second.returncode == 0, second.stdout + second.stderr
     assert f"partners:   0 created, {len(data.PARTNERS)} already there" in second.stdout, second.stdout
     assert f"agreements: 0 created, {n_agreements} already there" in second.stdout, second.stdout
-    assert "life-cycle steps taken: 0" in second.stdout and "nothing new" in second.stdout, second.stdout
-    assert api.counts() == before
+    assert f"funds:      0 created, {len(data.FUNDS)} already there" in second.stdout, second.stdout
+    assert f"proposals:  0 created, {len(data.PROPOSALS)} already there" in second.stdout, second.stdout
+    assert f"projects:   0 created, {len(data.PROJECTS)} already there" in second.stdout, second.stdout
+    assert "life-cycle steps taken: 0" in second.stdout and "funding steps taken: 0" in second.stdout, second.stdout
+    assert "nothing new" in second.stdout, second.stdout
+    assert api.counts() == before and Reader(funding.url).funding_counts() == funding_before
+
+
+def check_funding(funding, partners, ids, data, out):
+    """Funding's part of the data set: funds of seeded partners, their calls, proposals at every
+    stage, awards within budget, disbursements paid or waiting, and the three kinds of project."""
+    assert f"funds:      {len(data.FUNDS)} created, 0 already there" in out, out
+    gbp = lambda amount: {"amount": amount, "currency": "GBP"}  # noqa: E731
+    funds = {f["name"]: f for f in funding.all("/api/v1/funds")}
+    cambridge_fund = funds["Tsinghua–Cambridge Joint Research Seed Fund"]
+    assert cambridge_fund["partner_ids"] == [ids["University of Cambridge"]]
+    assert cambridge_fund["agreement_required"] and not cambridge_fund["flagged"]  # its strategic agreement is active
+    assert cambridge_fund["committed"] == gbp("50000.00") and cambridge_fund["disbursed"] == gbp("20000.00")
+    covid = funds["Chunfeng Foundation International Scientific Research Support Program (Covid-19)"]
+    assert covid["partner_ids"] == [ids["Chunfeng Foundation"]] and covid["currency"] == "CNY"
+    assert covid["committed"] == {"amount": "1000000.00", "currency": "CNY"}
+
+    calls = funding.all("/api/v1/calls")
+    assert len(calls) == len(data.CALLS) and all(c["rules_frozen"] for c in calls)
+    proposals = {p["title"]: p for p in funding.all("/api/v1/proposals")}
+    assert sorted(p["status"] for p in proposals.values()) == ["awarded", "awarded", "rejected", "under_review"]
+    hydrogen = proposals["Solid-state hydrogen storage for grid balancing"]
+    assert hydrogen["decision"]["decided_by"] == "seed" and hydrogen["reviews"][0]["score"] == 9
+    assert hydrogen["reviews"][0]["reviewer_id"] == "rev-mse-01"  # given with the reviewer's own token
+
+    awards = funding.all("/api/v1/awards")
+    assert len(awards) == 2 and {a["proposal_id"] for a in awards} == {
+        p["id"] for p in proposals.values() if p["status"] == "awarded"
+    }
+    disbursements = funding.all("/api/v1/disbursements")
+    assert sorted(d["status"] for d in disbursements) == ["paid", "paid", "scheduled"]
+    [waiting] = [d for d in disbursements if d["status"] == "scheduled"]
+    assert waiting["deliverable"]["status"] == "pending" and "progress report" in waiting["deliverable"]["title"]
+
+    projects = {p["kind"]: p for p in funding.all("/api/v1/projects")}
+    uiu = projects["multi_party"]
+    assert sorted(uiu["partner_ids"]) == sorted([ids["University of California, Berkeley"], ids["Siemens AG"]])
+    assert uiu["lead_partner_id"] == ids["University of California, Berkeley"] and uiu["status"] == "active"
+    assert [m["status"] for m in uiu["milestones"]] == ["reached", "reached", "pending"]
+    commissioned = projects["commissioned"]
+    assert commissioned["contract"]["client_id"] == ids["Toyota Motor Corporation"]
+    assert [i["status"] for i in commissioned["invoices"]] == ["paid", "due", "due"]
+    from_award = projects["joint_research"]
+    assert from_award["award_id"] in {a["id"] for a in awards} and from_award["fund_id"] == cambridge_fund["id"]
+
+    # Partners' portfolio shows the fund, from funding's own events.
+    portfolio = lambda: partners.get(f"/api/v1/partners/{ids['University of Cambridge']}/portfolio")  # noqa: E731
+    assert eventually(lambda: cambridge_fund["id"] in {f["id"] for f in portfolio()["funds"]}), portfolio()
 
 
 def test_the_seed_says_plainly_when_the_service_is_unreachable(capsys):

@@ -10,11 +10,23 @@ bounds that fit a 64-bit integer; codes are checked against their standard.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+from opp_shared.clock import rfc3339
 
 # C0 and C1 control characters (C1 includes NEL and the CSI that starts terminal escapes).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -62,6 +74,17 @@ def _iso_date_text(value: object) -> object:
     return value
 
 
+def _iso_instant_text(value: object) -> object:
+    """An instant is an RFC 3339 string with its offset: pydantic would also read a number as seconds since 1970."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("an instant is written as YYYY-MM-DDTHH:MM:SSZ (or with an offset such as +08:00)")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
 def _no_leading_dollar(value: str) -> str:
     if value.startswith("$"):
         raise ValueError("may not start with $")
@@ -97,6 +120,15 @@ PersonId = Annotated[
 ]
 Version = Annotated[int, Field(ge=1, le=2**53)]
 Day = Annotated[date, BeforeValidator(_iso_date_text), Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
+# An instant with its offset (one without is refused), kept in UTC and written as the API writes
+# instants (RFC 3339, milliseconds, `Z`), so stored instants compare correctly as text too.
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_instant_text),
+    Field(ge=datetime(1900, 1, 1, tzinfo=UTC), le=datetime(2999, 12, 31, tzinfo=UTC)),
+    AfterValidator(_utc),
+    PlainSerializer(rfc3339, return_type=str, when_used="json"),
+]
 Key = Annotated[
     str, StringConstraints(min_length=1, max_length=100), AfterValidator(_one_line), AfterValidator(_no_leading_dollar)
 ]

@@ -22,6 +22,7 @@ import iso4217
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     WithJsonSchema,
     field_serializer,
@@ -210,9 +211,19 @@ def positive(money: Money) -> Money:
     return money
 
 
+def only_amount_and_currency(value: Any) -> Any:
+    """A request's money has no other member (`Money` itself ignores extra members, so that a
+    consumer reading another service's events is not broken by a field added later)."""
+    if isinstance(value, dict):
+        extra = sorted(str(k) for k in value if k not in ("amount", "currency"))
+        if extra:
+            raise ValueError(f"money has an amount and a currency only, not {', '.join(extra)}")
+    return value
+
+
 # Request fields: `budget: NonNegativeMoney`, `amount: PositiveMoney`.
-NonNegativeMoney = Annotated[Money, AfterValidator(non_negative)]
-PositiveMoney = Annotated[Money, AfterValidator(positive)]
+NonNegativeMoney = Annotated[Money, BeforeValidator(only_amount_and_currency), AfterValidator(non_negative)]
+PositiveMoney = Annotated[Money, BeforeValidator(only_amount_and_currency), AfterValidator(positive)]
 
 
 class Totals:

@@ -123,3 +123,12 @@ def test_request_fields_can_refuse_negative_or_zero_amounts():
         Body(budget={"amount": "1.00", "currency": "EUR"}, award={"amount": "0", "currency": "EUR"})
     schema = Body.model_json_schema()["$defs"]["Money"]["properties"]["amount"]
     assert schema["type"] == "string"
+
+
+def test_request_money_has_no_other_member_while_read_money_ignores_new_ones():
+    class Body(BaseModel):
+        award: PositiveMoney
+
+    with pytest.raises(ValidationError, match="amount and a currency only"):
+        Body(award={"amount": "1.00", "currency": "EUR", "rate": "0.5"})
+    assert parse({"amount": "1.00", "currency": "EUR", "added_later": True}) == Money.of("1.00", "EUR")

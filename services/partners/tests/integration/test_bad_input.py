@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ import pytest
 from opp_shared.auth import issue_local_token
 from opp_shared.clock import ManualClock
 from opp_shared.settings import LOCAL_JWT_SECRET
-from opp_shared.testing.helpers import auth, new_namespace, settings_for
+from opp_shared.testing.helpers import auth, fill, new_namespace, settings_for
 from partners.main import create_app
 from partners.settings import PartnersSettings
 
@@ -185,20 +184,6 @@ def problem_of(
         parameters = [e.get("parameter") for e in body.get("errors", [])]
         assert parameter in parameters, f"no error names {parameter}: {body}"
     return body
-
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def fill(value: Any, ids: dict[str, str]) -> Any:
-    """Put the world's ids into a case: `{partner}` in strings (keys too), recursively."""
-    if isinstance(value, str):
-        return _PLACEHOLDER.sub(lambda m: ids.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [fill(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {fill(k, ids): fill(v, ids) for k, v in value.items()}
-    return value
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -139,3 +140,18 @@ def assert_problem(answer: httpx.Response, status: int, slug: str | None = None)
     if slug:
         assert body["type"] == f"urn:opp:problem:{slug}", body
     return body
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(value: Any, ids: dict[str, str]) -> Any:
+    """Put ids made at run time into a case written before them: `{partner}` in strings (keys
+    too), recursively through lists and objects; a placeholder with no id stays as written."""
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: ids.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {fill(k, ids): fill(v, ids) for k, v in value.items()}
+    return value

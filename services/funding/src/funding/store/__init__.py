@@ -1,1 +1,1 @@
-"""Funding: store layer."""
+"""Funding: store layer (list queries, the schedule's queries, the view of partners' agreements)."""
