@@ -277,6 +277,8 @@ def test_every_aggregate_of_the_catalogue_is_routed_to_its_owner():
 
     def plural(aggregate: str) -> str:
         name = aggregate.replace("_", "-")
+        if name == "person":
+            return "people"
         return name[:-1] + "ies" if name.endswith("y") else name + "s"
 
     for topic in all_topics():
