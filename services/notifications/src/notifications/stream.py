@@ -28,14 +28,17 @@ LOOK_BACK = timedelta(seconds=5)
 
 
 class Listener:
-    def __init__(self, addresses: list[str], capacity: int = 256) -> None:
+    def __init__(self, addresses: list[str], opened_at: str, capacity: int = 256) -> None:
         self.addresses = set(addresses)
+        self.opened_at = opened_at  # what was recorded before the stream opened is not new to it
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=capacity)
         self._seen: deque[str] = deque(maxlen=2000)
         self.overflowed = False
 
     def offer(self, entry: dict[str, Any]) -> None:
         if entry.get("recipient") not in self.addresses or entry["_id"] in self._seen:
+            return
+        if entry["created_at"] < self.opened_at:
             return
         self._seen.append(entry["_id"])
         try:
@@ -58,7 +61,7 @@ class StreamHub:
 
     @contextlib.asynccontextmanager
     async def listen(self, addresses: list[str]) -> AsyncIterator[Listener]:
-        listener = Listener(addresses)
+        listener = Listener(addresses, rfc3339(self.clock.now()))
         self.listeners.add(listener)
         if self._poller is None or self._poller.done():
             self._poller = asyncio.create_task(self._poll(), name="notification-stream-poller")

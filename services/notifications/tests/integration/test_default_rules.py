@@ -40,8 +40,13 @@ async def drive_every_partners_event(platform):
     parties = [{"partner_id": imperial["id"]}]
     expiring = await platform.post(
         "/api/v1/agreements",
-        {"type": "strategic", "title": "Strategic cooperation", "parties": parties,
-         "effective_from": "2027-01-01", "expires_on": "2027-06-01"},
+        {
+            "type": "strategic",
+            "title": "Strategic cooperation",
+            "parties": parties,
+            "effective_from": "2027-01-01",
+            "expires_on": "2027-06-01",
+        },
     )
     agreement = f"/api/v1/agreements/{expiring['id']}"
     await platform.post(f"{agreement}/submit", expect=200)
@@ -59,7 +64,8 @@ async def drive_every_partners_event(platform):
     await platform.post(f"/api/v1/agreements/{waiting['id']}/submit", expect=200)
 
     center = await platform.post(
-        "/api/v1/centers", {"name": "Joint Data Center", "partner_ids": [imperial["id"]], "established_on": "2026-01-01"}
+        "/api/v1/centers",
+        {"name": "Joint Data Center", "partner_ids": [imperial["id"]], "established_on": "2026-01-01"},
     )
     await platform.post(f"/api/v1/centers/{center['id']}/close", {"reason": "done"}, expect=200)
 
@@ -118,7 +124,11 @@ async def test_every_default_rule_fires_for_the_real_service_s_events(platform, 
 
     await eventually(fired, timeout=60)
     types = {e["event_type"] for e in await platform.inbox(OFFICER)}
-    assert {"partners.agreement.expiring", "partners.agreement.signature_overdue", "partners.agreement.expired"} <= types
+    assert {
+        "partners.agreement.expiring",
+        "partners.agreement.signature_overdue",
+        "partners.agreement.expired",
+    } <= types
 
     async def mailed():
         subjects = {(tuple(to), m["Subject"]) for to, m in mailbox.messages}

@@ -45,7 +45,9 @@ async def test_someone_addressed_personally_and_through_a_role_finds_the_notice_
 async def test_a_new_relationship_owner_hears_of_it_and_other_edits_stay_quiet(office):
     other = event("partners.partner.updated", {**OWNED, "relationship_owner_id": "bob"}, {"fields": ["website"]})
     assert await office.notices.record(other) == (0, 0)
-    assigned = event("partners.partner.updated", {**OWNED, "relationship_owner_id": "bob"}, {"fields": ["relationship_owner_id"]})
+    assigned = event(
+        "partners.partner.updated", {**OWNED, "relationship_owner_id": "bob"}, {"fields": ["relationship_owner_id"]}
+    )
     assert (await office.notices.record(assigned))[0] == 1
     assert (await office.inbox_of("bob"))[0]["event_type"] == "partners.partner.updated"
 
@@ -83,8 +85,12 @@ async def test_a_default_changed_in_the_code_follows_unless_an_admin_edited_it(o
 async def test_a_subscription_narrowed_to_a_partner_hears_of_its_agreements(office):
     fields = {"event_types": ["partners.agreement.*"], "aggregate_id": "ptn_9", "channels": ["inbox"]}
     await office.subscriptions.create("sam", fields, CreateRequest("sam", None, fields))
-    await office.notices.record(event("partners.agreement.drafted", {"title": "A", "partner_ids": ["ptn_1"]}, subject="agr_1"))
-    await office.notices.record(event("partners.agreement.drafted", {"title": "B", "partner_ids": ["ptn_9"]}, subject="agr_2"))
+    await office.notices.record(
+        event("partners.agreement.drafted", {"title": "A", "partner_ids": ["ptn_1"]}, subject="agr_1")
+    )
+    await office.notices.record(
+        event("partners.agreement.drafted", {"title": "B", "partner_ids": ["ptn_9"]}, subject="agr_2")
+    )
     assert [e["subject"] for e in await office.inbox_of("sam")] == ["agr_2"]
 
 

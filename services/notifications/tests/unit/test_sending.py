@@ -104,7 +104,12 @@ async def test_email_failures_are_not_announced_by_email(clock):
     await office.notices.record(event("partners.partner.registered", {"name": "X", "relationship_owner_id": "alice"}))
     await office.drain("email")
     [failed] = office.ports.events("notifications.delivery")
-    fields = {"name": "Everything by email to admins", "event_types": ["*"], "recipients": ["role:admin"], "channels": ["inbox", "email"]}
+    fields = {
+        "name": "Everything by email to admins",
+        "event_types": ["*"],
+        "recipients": ["role:admin"],
+        "channels": ["inbox", "email"],
+    }
     await office.rules.add(fields, CreateRequest("admin", None, fields))
     await office.person("root", roles=["admin"])
     assert await office.notices.record(failed) == (1, 0)
