@@ -43,8 +43,7 @@ from notifications.workers import (
     DeliveryWorker,
     EndpointWatch,
     TicketCleanup,
-    notice_router,
-    webhook_router,
+    every_event,
 )
 from opp_shared.clock import Clock
 from opp_shared.ports import ServicePorts
@@ -143,8 +142,8 @@ def wire(
         on_email=email_sender.wake,
     )
     webhook_deliveries = WebhookRecorder(webhooks, deliveries, clock, on_delivery=webhook_sender.wake)
-    ports.add_consumer("inbox", WATCHED_TOPICS, notice_router(notices))
-    ports.add_consumer("webhooks", WATCHED_TOPICS, webhook_router(webhook_deliveries))
+    ports.add_consumer("inbox", WATCHED_TOPICS, every_event(notices))
+    ports.add_consumer("webhooks", WATCHED_TOPICS, every_event(webhook_deliveries))
     ports.add_worker(email_sender, ProcessPart.WORKERS)
     ports.add_worker(webhook_sender, ProcessPart.WORKERS)
     ports.add_job(TicketCleanup(tickets))

@@ -35,17 +35,8 @@ log = logging.getLogger(__name__)
 WATCHED_TOPICS = [t for t in all_topics() if not t.startswith("notifications.")] + ["notifications.delivery"]
 
 
-def notice_router(recorder: NoticeRecorder) -> EventRouter:
-    router = EventRouter()
-
-    async def record(event: CloudEvent) -> None:
-        await recorder.record(event)
-
-    router.on("*", record)
-    return router
-
-
-def webhook_router(recorder: WebhookRecorder) -> EventRouter:
+def every_event(recorder: NoticeRecorder | WebhookRecorder) -> EventRouter:
+    """A router handing every event to a recorder (a recorder ignores what no rule or endpoint wants)."""
     router = EventRouter()
 
     async def record(event: CloudEvent) -> None:

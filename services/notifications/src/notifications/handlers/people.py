@@ -6,15 +6,12 @@ from typing import Any
 
 from notifications.domain import people as rules
 from notifications.domain.people import PERSON, Person
+from notifications.handlers import read_document
 from opp_shared.aggregate import Snapshot
 from opp_shared.documents import equal_to
 from opp_shared.errors import AlreadyExists, VersionConflict
 from opp_shared.pagination import PageParams, paginate
 from opp_shared.repository import Repository
-
-
-def read_document(document: dict[str, Any]) -> Person:
-    return PERSON.read(Snapshot(document["_id"], document["version"], document))
 
 
 class PeopleCommands:
@@ -60,7 +57,7 @@ class Directory:
         members: dict[str, list[str]] = {role: [] for role in roles}
         if roles:
             for document in await self.people.documents.find({"roles": {"$in": roles}, "active": True}):
-                person = read_document(document)
+                person = read_document(PERSON, document)
                 found.setdefault(document["_id"], person)
                 for role in person.roles:
                     if role.value in members:

@@ -18,15 +18,12 @@ from typing import Any
 
 from notifications.domain import rules as domain
 from notifications.domain.rules import RULE, DefaultRule, Rule
+from notifications.handlers import read_document
 from opp_shared.aggregate import Snapshot
 from opp_shared.documents import equal_to
 from opp_shared.errors import VersionConflict
 from opp_shared.pagination import PageParams, paginate
 from opp_shared.repository import CreateRequest, Repository
-
-
-def read_rule(document: dict[str, Any]) -> Rule:
-    return RULE.read(Snapshot(document["_id"], document["version"], document))
 
 
 class RuleBook:
@@ -63,7 +60,7 @@ class RuleBook:
         if not self._defaults_added:
             await self.add_defaults()
         documents = await self.repository.documents.find({"enabled": True}, sort=[("_id", 1)])
-        rules = [(d["_id"], read_rule(d)) for d in documents]
+        rules = [(d["_id"], read_document(RULE, d)) for d in documents]
         self._cached = (time.monotonic(), rules)
         return rules
 

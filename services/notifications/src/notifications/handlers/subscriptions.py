@@ -7,6 +7,7 @@ from typing import Any
 from notifications.domain import subscriptions as domain
 from notifications.domain.rules import patterns_for
 from notifications.domain.subscriptions import SUBSCRIPTION, Subscription
+from notifications.handlers import read_document
 from opp_shared.aggregate import Snapshot
 from opp_shared.auth import Principal, Role
 from opp_shared.documents import equal_to
@@ -55,5 +56,5 @@ class SubscriptionCommands:
         documents = await self.repository.documents.find(
             {"active": True, "event_types": {"$in": patterns_for(event.type)}}
         )
-        found = [(d["_id"], SUBSCRIPTION.read(Snapshot(d["_id"], d["version"], d))) for d in documents]
+        found = [(d["_id"], read_document(SUBSCRIPTION, d)) for d in documents]
         return [(sid, s) for sid, s in found if s.covers(event)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from notifications.domain import webhooks as domain
 from notifications.domain.webhooks import WEBHOOK, Webhook
+from notifications.handlers import read_document
 from notifications.store.secrets import WebhookSecrets
 from opp_shared.aggregate import Snapshot
 from opp_shared.clock import Clock, rfc3339
@@ -96,7 +97,7 @@ class WebhookCommands:
         if self._cached is not None and time.monotonic() - self._cached[0] < self.cache_seconds:
             return self._cached[1]
         documents = await self.repository.documents.find({"enabled": True}, sort=[("_id", 1)])
-        endpoints = [(d["_id"], WEBHOOK.read(Snapshot(d["_id"], d["version"], d))) for d in documents]
+        endpoints = [(d["_id"], read_document(WEBHOOK, d)) for d in documents]
         self._cached = (time.monotonic(), endpoints)
         return endpoints
 
