@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from notifications.domain.rules import Channel, Condition
-from notifications.domain.templates import Template
+from notifications.domain.rules import Channel
 from opp_shared.auth import Role
 from opp_shared.fields import Email, LongText, Name, ShortText, StrictBody, Url
 
@@ -18,6 +17,22 @@ Recipient = Annotated[
 ]
 Language = Annotated[str, StringConstraints(pattern=r"^(en|zh)$")]
 AggregateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")]
+FieldPath = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[a-z]+(\.[A-Za-z0-9_]+)*$")]
+Number = Annotated[int, Field(ge=-(2**53), le=2**53)]
+
+
+class ConditionIn(StrictBody):
+    """A condition as a client sends it: bounded values (the domain checks the rest)."""
+
+    field: FieldPath
+    op: Literal["eq", "ne", "in", "not_in", "contains", "exists", "missing"] = "eq"
+    value: ShortText | Number | bool | list[ShortText] | None = Field(None)
+
+
+class TemplateIn(StrictBody):
+    subject: ShortText
+    text: LongText
+    html: LongText | None = None
 
 
 class RegisterPerson(StrictBody):
@@ -48,20 +63,20 @@ class RuleBody(StrictBody):
     name: Name
     description: ShortText | None = None
     event_types: list[EventPattern] = Field(min_length=1, max_length=50)
-    conditions: list[Condition] = Field(default_factory=list, max_length=20)
+    conditions: list[ConditionIn] = Field(default_factory=list, max_length=20)
     recipients: list[Recipient] = Field(min_length=1, max_length=50)
     channels: list[Channel] = Field(default_factory=lambda: [Channel.INBOX], min_length=1, max_length=2)
-    template: Template | None = None
+    template: TemplateIn | None = None
 
 
 class EditRule(StrictBody):
     name: Name | None = None
     description: ShortText | None = None
     event_types: list[EventPattern] | None = Field(None, min_length=1, max_length=50)
-    conditions: list[Condition] | None = Field(None, max_length=20)
+    conditions: list[ConditionIn] | None = Field(None, max_length=20)
     recipients: list[Recipient] | None = Field(None, min_length=1, max_length=50)
     channels: list[Channel] | None = Field(None, min_length=1, max_length=2)
-    template: Template | None = None
+    template: TemplateIn | None = None
 
 
 class SubscriptionBody(StrictBody):

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from notifications.domain import build
 from notifications.domain.rules import Channel
 from notifications.domain.templates import DEFAULT_LANGUAGE, LANGUAGES
 from opp_shared.aggregate import AggregateState, AggregateType, Change
@@ -62,7 +63,7 @@ PREFERENCES = ("channels", "language")
 
 
 def register(fields: dict[str, Any]) -> Change:
-    return Change(PERSON.event("registered"), Person.model_validate(fields).state())
+    return Change(PERSON.event("registered"), build(Person, fields).state())
 
 
 def edit(current: Person, edits: dict[str, Any], allowed: tuple[str, ...] = EDITABLE) -> Change | None:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from notifications.domain import build
 from notifications.domain.templates import Template
 from opp_shared.aggregate import AggregateState, AggregateType, Change
 from opp_shared.auth import ALL_ROLES
@@ -202,7 +203,7 @@ EDITABLE = ("name", "description", "event_types", "conditions", "recipients", "c
 
 
 def add(fields: dict[str, Any]) -> Change:
-    rule = Rule.model_validate(fields)
+    rule = build(Rule, fields)
     return Change(RULE.event("added"), rule.state())
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from notifications.domain import build
 from notifications.domain.rules import Channel, check_event_pattern, event_matches
 from opp_shared.aggregate import AggregateState, AggregateType, Change
 from opp_shared.envelope import CloudEvent
@@ -60,7 +61,7 @@ EDITABLE = ("event_types", "aggregate_id", "channels")
 
 
 def create(fields: dict[str, Any]) -> Change:
-    return Change(SUBSCRIPTION.event("created"), Subscription.model_validate(fields).state())
+    return Change(SUBSCRIPTION.event("created"), build(Subscription, fields).state())
 
 
 def edit(current: Subscription, edits: dict[str, Any]) -> Change | None:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from notifications.domain import build
 from notifications.domain.rules import check_event_pattern, event_matches
 from opp_shared.aggregate import AggregateState, AggregateType, Change
 from opp_shared.clock import rfc3339
@@ -117,9 +118,7 @@ def _url_error(detail: str) -> dict[str, str]:
 
 def register(fields: dict[str, Any], secret_id: str, now: datetime) -> Change:
     moment = rfc3339(now)
-    webhook = Webhook.model_validate(
-        {**fields, "enabled_at": moment, "secrets": [{"id": secret_id, "created_at": moment}]}
-    )
+    webhook = build(Webhook, {**fields, "enabled_at": moment, "secrets": [{"id": secret_id, "created_at": moment}]})
     return Change(WEBHOOK.event("registered"), webhook.state())
 
 
