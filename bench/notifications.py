@@ -103,6 +103,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds between calls (latency at a low rate)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for everything to arrive")
     args = parser.parse_args()
 
@@ -162,6 +163,7 @@ async def main() -> None:
             partner = await ok(await partners.post("/api/v1/partners", json=body, headers=officer))
             started[partner["id"]] = began
             subjects[f"New partner: {name} (SG)"] = partner["id"]
+            await asyncio.sleep(args.pause)
 
     first = time.time()
     await asyncio.gather(*(register(n) for n in range(args.events)))
