@@ -62,7 +62,7 @@ CASES = [
 async def client(servers):
     from opp_shared.testing.helpers import new_namespace
 
-    app = create_app(settings_for(NotificationsSettings, servers, new_namespace()))
+    app = create_app(settings_for(NotificationsSettings, servers, new_namespace(), webhook_allow_private_urls=False))
     async with running(app) as client:
         answer = await client.get("/api/v1/rules", headers=ADMIN)  # the defaults are in place
         assert answer.status_code == 200
