@@ -113,7 +113,11 @@ def test_every_service_of_the_manifest_and_nothing_else_is_defined(compose):
 
 
 def test_images_are_the_real_servers(compose):
+    from opp_devstack.install import MAILPIT_VERSION
+
     defined = compose["services"]
+    assert defined["mailpit"]["image"] == f"axllent/mailpit:{MAILPIT_VERSION}", "the version make up builds"
+    assert compose["services"]["notifications"]["environment"]["OPP_SMTP_HOST"] == "mailpit"
     assert re.fullmatch(r"mongo:8(\.\d+)*", defined["mongo"]["image"])
     assert re.fullmatch(r"apache/kafka:4(\.\d+)*", defined["kafka"]["image"])
     assert defined["gateway"]["image"].startswith("nginx:")
@@ -277,6 +281,8 @@ def test_every_aggregate_of_the_catalogue_is_routed_to_its_owner():
 
     def plural(aggregate: str) -> str:
         name = aggregate.replace("_", "-")
+        if name == "person":
+            return "people"
         return name[:-1] + "ies" if name.endswith("y") else name + "s"
 
     for topic in all_topics():

@@ -62,8 +62,9 @@ def test_ports_are_named_as_the_pid_files_and_variables_name_them(tmp_path):
 
 def test_the_groups_follow_the_manifest():
     assert servers.select("services") == list(PORTS)
-    assert servers.select("all") == ["kafka", "ferretdb", *PORTS]
-    assert list(servers.specs()) == ["kafka", "ferretdb", *PORTS]
+    assert servers.select("all") == ["kafka", "ferretdb", "mailpit", *PORTS]
+    assert servers.select("mail") == ["mailpit"]
+    assert list(servers.specs()) == ["kafka", "ferretdb", "mailpit", *PORTS]
     with pytest.raises(StackError, match="unknown name"):
         servers.select("nosuch")
 
@@ -128,5 +129,15 @@ def test_the_package_is_stdlib_only_and_the_shim_runs_without_a_virtualenv(tmp_p
         text=True,
     )
     assert [line.split()[:2] for line in answer.stdout.splitlines()] == [
-        [name, "stopped"] for name in ("kafka", "ferretdb", *PORTS)
+        [name, "stopped"] for name in ("kafka", "ferretdb", "mailpit", *PORTS)
     ]
+
+
+def test_mailpit_listens_on_loopback_on_ports_the_variables_move(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPP_STACK_MAILPIT_SMTP_PORT", "21025")
+    monkeypatch.setenv("OPP_STACK_MAILPIT_UI_PORT", "28025")
+    cfg = StackConfig.from_env(data_dir=tmp_path)
+    command = servers.specs()["mailpit"].command(cfg)
+    assert "--smtp=127.0.0.1:21025" in command and "--listen=127.0.0.1:28025" in command
+    assert f"--database={tmp_path.resolve() / 'mailpit.db'}" in command
+    assert servers._service_env(cfg, "notifications")["OPP_SMTP_PORT"] == "21025"

@@ -127,6 +127,7 @@ class AggregateType(Generic[S]):
     collection: str  # the MongoDB collection of its current-state documents
     route: str  # `/api/v1/partners`: the API's collection path
     indexes: tuple[IndexKeys, ...] = ()  # what its lists and queries filter and sort on
+    history_roles: tuple[str, ...] = ()  # who may read its `/history` (default: every role)
 
     def __post_init__(self) -> None:
         if self.topic not in EVENT_TYPES:

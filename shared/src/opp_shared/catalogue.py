@@ -27,6 +27,10 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "techtransfer.royalty_report": ("received", "overdue"),
     "techtransfer.distribution": ("made",),
     "notifications.delivery": ("failed",),
+    "notifications.person": ("registered", "updated", "removed"),
+    "notifications.rule": ("added", "changed", "disabled", "enabled"),
+    "notifications.subscription": ("created", "changed", "cancelled"),
+    "notifications.webhook": ("registered", "changed", "secret_rotated", "disabled", "enabled"),
     # ---- end of the generated lines ----
 }
 # fmt: on

@@ -225,6 +225,10 @@ class ConsumerWorker:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.max_records,
+            # A topic created moments before the group's first assignment may have no partition
+            # metadata yet, and then gets no partitions until the next metadata refresh (aiokafka's
+            # default: 5 minutes); a short refresh rebalances it in within seconds.
+            metadata_max_age_ms=5000,
         )
         progress = _Progress(consumer)
         await consumer.start()

@@ -24,6 +24,7 @@ from opp_shared.envelope import CloudEvent
 from opp_shared.eventstore import EventMeta
 from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.scheduler import Job
+from opp_shared.settings import ProcessPart
 
 if TYPE_CHECKING:
     from opp_shared.repository import Repository
@@ -89,6 +90,24 @@ class ViewStore(Protocol):
     async def get(self, key: str) -> dict[str, Any] | None: ...
 
 
+class Records(Protocol):
+    """Documents a service writes itself, keyed by a unique `_id` (effects, deliveries, marks);
+    `set_fields` is for records with one writer at a time (see `records.MongoRecords`)."""
+
+    @property
+    def documents(self) -> Documents: ...
+
+    async def insert_once(self, document: dict[str, Any]) -> bool:
+        """Insert a record with a new `_id`; False when one with that `_id` is already there."""
+        ...
+
+    async def get(self, record_id: str) -> dict[str, Any] | None: ...
+
+    async def set_fields(self, record_id: str, fields: dict[str, Any], *, upsert: bool = False) -> bool: ...
+
+    async def delete_many(self, filter: dict[str, Any]) -> int: ...
+
+
 class ServicePorts(Protocol):
     clock: Clock
     claims: ClaimStore
@@ -107,5 +126,13 @@ class ServicePorts(Protocol):
 
     def add_job(self, job: Job) -> None: ...
 
+    def records(self, collection: str, indexes: tuple = ()) -> Records:
+        """A collection of this service's own records (effects keyed by the event, deliveries)."""
+        ...
 
-__all__ = ["ClaimStore", "Clock", "Documents", "EventLog", "ServicePorts", "ViewStore"]
+    def add_worker(self, worker: Any, part: ProcessPart = ProcessPart.WORKERS) -> None:
+        """A long-running worker (`runtime.Worker`), run in processes that run `part` (default: workers)."""
+        ...
+
+
+__all__ = ["ClaimStore", "Clock", "Documents", "EventLog", "Records", "ServicePorts", "ViewStore"]

@@ -39,6 +39,7 @@ from opp_shared.eventstore import EventStore
 from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.kafka import ProducerHolder, describe_cluster, ensure_topics
 from opp_shared.mongo import connect, ping
+from opp_shared.records import MongoRecords
 from opp_shared.relay import Relay
 from opp_shared.repository import Repository
 from opp_shared.scheduler import Job, Scheduler
@@ -145,6 +146,12 @@ class ServiceRuntime:
         view = VersionedView(self.db[collection])
         self.add_index_setup(lambda: view.documents.ensure_indexes(indexes))
         return view
+
+    def records(self, collection: str, indexes: tuple[IndexKeys, ...] = ()) -> MongoRecords:
+        """A collection of this service's own records (effects keyed by the event, deliveries, marks)."""
+        records = MongoRecords(self.db[collection])
+        self.add_index_setup(lambda: records.ensure_indexes(indexes))
+        return records
 
     def add_foreign_view(self, spec: ForeignViewSpec, view_class: type[V] = ForeignView) -> V:
         """Keep a view of another service's aggregates, fed by a consumer group of its own."""

@@ -20,7 +20,14 @@ from opp_shared.errors import VersionConflict
 from opp_shared.eventstore import EventStore
 from opp_shared.mongo import connect
 from opp_shared.pagination import PageParams, paginate
-from opp_shared.testing.fakes import InMemoryClaims, InMemoryDocuments, InMemoryEventStore, InMemoryVersionedView
+from opp_shared.records import MongoRecords
+from opp_shared.testing.fakes import (
+    InMemoryClaims,
+    InMemoryDocuments,
+    InMemoryEventStore,
+    InMemoryRecords,
+    InMemoryVersionedView,
+)
 from opp_shared.views import VersionedView
 
 T = "partners.partner"
@@ -209,3 +216,32 @@ async def test_a_view_keeps_only_the_newest_sequence(view):
     assert await view.apply(event(1, "other", subject="ptn_2"), {"summary": "kept"}, key="custom")
     assert (await view.get("custom"))["summary"] == "kept"
     assert [d["_id"] for d in await view.documents.find({}, sort=[("_id", ASCENDING)])] == ["custom", "ptn_1"]
+
+
+# -- records ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def records(backend):
+    kind, db = backend
+    return InMemoryRecords("records") if kind == "memory" else MongoRecords(db["records"])
+
+
+async def test_a_record_is_inserted_once_and_its_fields_set_by_id(records):
+    assert await records.insert_once({"_id": "e1:role:admin", "status": "pending", "n": 0})
+    assert not await records.insert_once({"_id": "e1:role:admin", "status": "other"})  # the first one stays
+    assert await records.set_fields("e1:role:admin", {"status": "sent", "n": 1})
+    assert await records.get("e1:role:admin") == {"_id": "e1:role:admin", "status": "sent", "n": 1}
+    assert not await records.set_fields("missing", {"status": "sent"})
+    assert await records.get("missing") is None
+    assert await records.set_fields("mark", {"until": "2027"}, upsert=True)
+    assert (await records.get("mark"))["until"] == "2027"
+
+
+async def test_records_are_queried_and_deleted_by_filter(records):
+    for n in range(5):
+        await records.insert_once({"_id": f"r{n}", "due": n, "status": "pending" if n % 2 else "sent"})
+    due = await records.documents.find({"status": "pending", "due": {"$lte": 3}}, sort=[("due", ASCENDING)], limit=5)
+    assert [d["_id"] for d in due] == ["r1", "r3"]
+    assert await records.delete_many({"status": "sent", "due": {"$lt": 4}}) == 2
+    assert sorted(d["_id"] for d in await records.documents.find({})) == ["r1", "r3", "r4"]

@@ -8,6 +8,8 @@ command-line flag); a flag or an explicit argument wins over the variable:
     kafka_controller_port  OPP_STACK_KAFKA_CONTROLLER_PORT  9093
     mongo_port             OPP_STACK_MONGO_PORT             27017
     ferretdb_debug_port    OPP_STACK_FERRETDB_DEBUG_PORT    8088
+    mailpit_smtp_port      OPP_STACK_MAILPIT_SMTP_PORT      1025
+    mailpit_ui_port        OPP_STACK_MAILPIT_UI_PORT        8025 (Mailpit's web UI and API)
     service_ports[<name>]  OPP_STACK_<NAME>_PORT            the service's port in services/manifest.toml
     timeout                OPP_STACK_TIMEOUT                90 (seconds to wait for readiness)
 """
@@ -23,7 +25,14 @@ from pathlib import Path
 from opp_devstack import manifest
 from opp_devstack.common import REPO_ROOT, StackError
 
-SERVER_PORTS = ("kafka_port", "kafka_controller_port", "mongo_port", "ferretdb_debug_port")
+SERVER_PORTS = (
+    "kafka_port",
+    "kafka_controller_port",
+    "mongo_port",
+    "ferretdb_debug_port",
+    "mailpit_smtp_port",
+    "mailpit_ui_port",
+)
 
 
 def variable(name: str) -> str:
@@ -51,6 +60,8 @@ class StackConfig:
     kafka_controller_port: int = 9093
     mongo_port: int = 27017
     ferretdb_debug_port: int = 8088
+    mailpit_smtp_port: int = 1025
+    mailpit_ui_port: int = 8025
     # Service name -> its HTTP port. Only the ports to move need be given: every
     # other service of the manifest gets the manifest's port.
     service_ports: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -129,6 +140,10 @@ class StackConfig:
     @property
     def ferretdb_dir(self) -> Path:
         return self.data_dir / "ferretdb"
+
+    @property
+    def mailpit_database(self) -> Path:
+        return self.data_dir / "mailpit.db"
 
     @property
     def ferretdb_state_dir(self) -> Path:

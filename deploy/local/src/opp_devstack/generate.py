@@ -12,6 +12,7 @@ needs no line in any of them; tests/test_compose.py fails when one is not curren
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def compose_lines() -> list[str]:
             "  environment:",
             "    <<: *service-env",
             f"    OPP_MONGO_DATABASE: {service.database}",
+            *(f"    {key}: {json.dumps(value)}" for key, value in service.environment.items()),
             "  ports:",
             f'    - "127.0.0.1:{service.port}:{manifest.CONTAINER_PORT}"',
             "",

@@ -9,6 +9,8 @@ come from the registries:
 * FerretDB v1.24.2 with its SQLite backend (our local MongoDB), built with the
   Go on PATH from the module on the Go module proxy (see install_ferretdb for
   why not a plain ``go install``);
+* Mailpit v1.33.1, the local SMTP server with a web UI that keeps every email
+  the notifications service sends, built with `go install` from the Go module proxy;
 * uv from PyPI, which builds the project's .venv from uv.lock.
 """
 
@@ -45,9 +47,14 @@ FERRETDB_BIN = GO_BIN / "ferretdb"
 GO_MODCACHE = CACHE_DIR / "gomod"
 GO_BUILDCACHE = CACHE_DIR / "go-build"
 
+MAILPIT_VERSION = "v1.33.1"
+MAILPIT_MODULE = "github.com/axllent/mailpit"
+MAILPIT_BIN = GO_BIN / "mailpit"
+
 # Written last by each install, so that an interrupted install is redone.
 KAFKA_MARKER = KAFKA_LIBS / ".installed"
 FERRETDB_MARKER = GO_BIN / ".ferretdb.installed"
+MAILPIT_MARKER = GO_BIN / ".mailpit.installed"
 
 # The Python side: uv bootstraps from PyPI into a venv of its own, then builds the project's .venv.
 UV_VERSION = "0.13.8"
@@ -232,6 +239,37 @@ def install_ferretdb() -> None:
         say(f"    FerretDB built in {time.monotonic() - started:.1f} s ({FERRETDB_BIN})")
 
 
+def mailpit_installed() -> bool:
+    return MAILPIT_BIN.is_file() and MAILPIT_MARKER.is_file() and MAILPIT_MARKER.read_text().strip() == MAILPIT_VERSION
+
+
+def install_mailpit() -> None:
+    """Build .cache/bin/mailpit with `go install` from the module proxy (once; about a minute).
+
+    Unlike FerretDB's, Mailpit's module builds and runs as it is (its version
+    then reads `dev`, which it does not need)."""
+    if mailpit_installed():
+        return
+    with _install_lock():
+        if mailpit_installed():
+            return
+        env = {**_go_env(), "GOBIN": str(GO_BIN)}
+        say(f"==> building Mailpit {MAILPIT_VERSION} (first time only, ~1 min)")
+        started = time.monotonic()
+        GO_BIN.mkdir(parents=True, exist_ok=True)
+        run_tool(
+            [shutil.which("go") or "go", "install", f"{MAILPIT_MODULE}@{MAILPIT_VERSION}"],
+            "building Mailpit",
+            env=env,
+            cwd=CACHE_DIR,
+        )
+        check = subprocess.run([str(MAILPIT_BIN), "--help"], check=False, capture_output=True, text=True)
+        if check.returncode != 0 or "--smtp" not in check.stdout:
+            raise StackError(f"the Mailpit binary built does not run:\n{check.stdout}{check.stderr}")
+        MAILPIT_MARKER.write_text(MAILPIT_VERSION + "\n")
+        say(f"    Mailpit built in {time.monotonic() - started:.1f} s ({MAILPIT_BIN})")
+
+
 def install_python() -> None:
     """uv (from PyPI, into .cache/tools) and the project's .venv from uv.lock (fast when in sync).
 
@@ -255,6 +293,7 @@ INSTALLERS: dict[str, Callable[[], None]] = {
     "python": install_python,
     "kafka": install_kafka,
     "ferretdb": install_ferretdb,
+    "mailpit": install_mailpit,
 }
 
 

@@ -32,6 +32,8 @@ class Service:
     settings: str  # "module:Class"
     routes: tuple[str, ...]  # path prefixes of its HTTP API
     events: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # topic -> its event actions
+    # Variables only this service's container gets in compose (e.g. where its SMTP server is).
+    environment: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def distribution(self) -> str:
@@ -64,17 +66,30 @@ def _service(name: str, entry: dict[str, object], path: Path) -> Service:
         raise StackError(f"{path}: [services.{name}]: a service's name must be its Python package's")
     expected = {"port": int, "database": str, "settings": str, "routes": list}
     wrong = [key for key, kind in expected.items() if not isinstance(entry.get(key), kind)]
-    wrong += sorted(set(entry) - set(expected) - {"events"})
+    wrong += sorted(set(entry) - set(expected) - {"events", "environment"})
     if wrong:
         raise StackError(
             f"{path}: [services.{name}] needs exactly port (a number), database, settings "
-            f"(strings) and routes (a list), and may have events; look at {', '.join(wrong)}"
+            f"(strings) and routes (a list), and may have events and environment; look at {', '.join(wrong)}"
         )
     routes = tuple(str(r) for r in entry["routes"])  # type: ignore[union-attr]
     if not all(r.startswith("/") and not r.endswith("/") for r in routes):
         raise StackError(f"{path}: the routes of {name} must be paths without a trailing slash: {routes}")
     events = _events(name, entry.get("events", {}), path)
-    return Service(name, int(entry["port"]), str(entry["database"]), str(entry["settings"]), routes, events)  # type: ignore[call-overload]
+    environment = entry.get("environment", {})
+    if not isinstance(environment, dict) or not all(
+        re.fullmatch(r"OPP_[A-Z0-9_]+", k) and isinstance(v, str) for k, v in environment.items()
+    ):
+        raise StackError(f"{path}: [services.{name}.environment] maps OPP_* names to strings")
+    return Service(
+        name,
+        int(entry["port"]),
+        str(entry["database"]),
+        str(entry["settings"]),
+        routes,
+        events,
+        dict(environment),  # type: ignore[call-overload]
+    )
 
 
 _NAME = re.compile(r"^[a-z][a-z_]*$")

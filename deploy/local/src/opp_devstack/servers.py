@@ -34,9 +34,12 @@ from opp_devstack.install import (
     KAFKA_LOG4J,
     KAFKA_TEMPLATE,
     KAFKA_VERSION,
+    MAILPIT_BIN,
+    MAILPIT_VERSION,
     install,
     install_ferretdb,
     install_kafka,
+    install_mailpit,
     install_python,
     require_tool,
 )
@@ -54,6 +57,8 @@ from opp_devstack.processes import (
 )
 
 SERVERS = ("kafka", "ferretdb")
+# Started by `make up` (not by the tests' fixtures, which bring their own SMTP server).
+MAIL = ("mailpit",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,6 +190,40 @@ FERRETDB = Server(
 )
 
 
+# ---- Mailpit ----
+
+
+def _mailpit_command(cfg: StackConfig) -> list[str]:
+    return [
+        str(MAILPIT_BIN),
+        # Explicit addresses: by default it listens on every interface.
+        f"--smtp=127.0.0.1:{cfg.mailpit_smtp_port}",
+        f"--listen=127.0.0.1:{cfg.mailpit_ui_port}",
+        # Kept across restarts (without it, mail lives in a temporary database).
+        f"--database={cfg.mailpit_database}",
+        # A local catcher: no TLS, any or no login; it never relays anything anywhere.
+        "--smtp-auth-accept-any",
+        "--smtp-auth-allow-insecure",
+    ]
+
+
+MAILPIT = Server(
+    name="mailpit",
+    title=f"Mailpit {MAILPIT_VERSION}",
+    port_names=("mailpit_smtp_port", "mailpit_ui_port"),
+    install=install_mailpit,
+    prepare=lambda cfg: None,
+    command=_mailpit_command,
+    env=lambda cfg: {k: v for k, v in os.environ.items() if not k.startswith("MP_")},
+    identity=lambda cfg: [str(MAILPIT_BIN), f"--database={cfg.mailpit_database}"],
+    ready=lambda cfg: (
+        probes.http_ok(f"http://127.0.0.1:{cfg.mailpit_ui_port}/readyz") and probes.tcp_open(cfg.mailpit_smtp_port)
+    ),
+    logs=lambda cfg: [cfg.log_file("mailpit")],
+    address=lambda cfg: f"smtp://127.0.0.1:{cfg.mailpit_smtp_port}, web UI http://127.0.0.1:{cfg.mailpit_ui_port}",
+)
+
+
 # ---- the platform's own services ----
 
 
@@ -198,6 +237,9 @@ def _service_env(cfg: StackConfig, service: str) -> dict[str, str]:
             "OPP_KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
             "OPP_HTTP_HOST": "127.0.0.1",
             "OPP_HTTP_PORT": str(cfg.service_ports[service]),
+            # The stack's Mailpit, for a service that sends email (the others ignore it).
+            "OPP_SMTP_HOST": "127.0.0.1",
+            "OPP_SMTP_PORT": str(cfg.mailpit_smtp_port),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -224,12 +266,17 @@ def _service_spec(service: str) -> Server:
 @functools.cache
 def specs() -> dict[str, Server]:
     """Every part of the stack by name: the servers, then the services in the manifest's order."""
-    return {"kafka": KAFKA, "ferretdb": FERRETDB, **{name: _service_spec(name) for name in manifest.services()}}
+    return {
+        "kafka": KAFKA,
+        "ferretdb": FERRETDB,
+        "mailpit": MAILPIT,
+        **{name: _service_spec(name) for name in manifest.services()},
+    }
 
 
 def groups() -> dict[str, tuple[str, ...]]:
     services = tuple(manifest.services())
-    return {"servers": SERVERS, "services": services, "all": SERVERS + services}
+    return {"servers": SERVERS, "mail": MAIL, "services": services, "all": SERVERS + MAIL + services}
 
 
 def select(which: str) -> list[str]:
@@ -411,12 +458,14 @@ def up(cfg: StackConfig | None = None) -> None:
     started = time.monotonic()
     install("all")
     start(cfg, "servers")
+    start(cfg, "mail")
     create_topics(cfg)
     start(cfg, "services")
     say(f"\n==> the platform is up in {time.monotonic() - started:.1f} s")
     for st in status(cfg):
         say("    " + st.line())
     say("    API docs: " + ", ".join(f"http://127.0.0.1:{port}/docs" for port in cfg.service_ports.values()))
+    say(f"    email:    every email the platform sends is at http://127.0.0.1:{cfg.mailpit_ui_port} (Mailpit)")
     say("    a token:  make token ROLE=admin     stop: make down     logs: " + str(cfg.logs_dir))
 
 

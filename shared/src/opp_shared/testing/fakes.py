@@ -30,6 +30,7 @@ from opp_shared.eventstore import EventMeta, build_record, record_id
 from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.repository import Repository
 from opp_shared.scheduler import Job
+from opp_shared.settings import ProcessPart
 
 _MISSING = object()
 
@@ -288,6 +289,38 @@ class InMemoryVersionedView:
         return await self.documents.find_one({"_id": key})
 
 
+class InMemoryRecords:
+    """`records.MongoRecords` in memory: a second insert of an `_id` is refused."""
+
+    def __init__(self, name: str = "records") -> None:
+        self.documents = InMemoryDocuments(name)
+
+    async def insert_once(self, document: dict[str, Any]) -> bool:
+        if document["_id"] in self.documents.documents:
+            return False
+        self.documents.documents[document["_id"]] = dict(document)
+        return True
+
+    async def get(self, record_id: str) -> dict[str, Any] | None:
+        found = self.documents.documents.get(record_id)
+        return dict(found) if found is not None else None
+
+    async def set_fields(self, record_id: str, fields: dict[str, Any], *, upsert: bool = False) -> bool:
+        held = self.documents.documents.get(record_id)
+        if held is None:
+            if not upsert:
+                return False
+            held = self.documents.documents[record_id] = {"_id": record_id}
+        held.update(fields)
+        return True
+
+    async def delete_many(self, filter: Filter) -> int:
+        doomed = [key for key, document in self.documents.documents.items() if matches(document, filter)]
+        for key in doomed:
+            del self.documents.documents[key]
+        return len(doomed)
+
+
 class InMemoryClaims:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or SystemClock()
@@ -351,6 +384,8 @@ class InMemoryPorts:
         self.views: dict[str, InMemoryVersionedView] = {}
         self.consumers: list[tuple[str, list[str], EventRouter]] = []
         self.jobs: list[Job] = []
+        self.records_by_collection: dict[str, InMemoryRecords] = {}
+        self.workers: list[tuple[Any, ProcessPart]] = []
 
     def register(self, kind: AggregateType[S]) -> Repository[S]:
         self.store.own(kind.topic, kind.collection)
@@ -372,6 +407,13 @@ class InMemoryPorts:
 
     def add_job(self, job: Job) -> None:
         self.jobs.append(job)
+
+    def records(self, collection: str, indexes: tuple = ()) -> InMemoryRecords:
+        return self.records_by_collection.setdefault(collection, InMemoryRecords(collection))
+
+    def add_worker(self, worker: Any, part: ProcessPart = ProcessPart.WORKERS) -> None:
+        """Kept, not run: a unit test drives a worker's steps itself."""
+        self.workers.append((worker, part))
 
     async def deliver(self, event: CloudEvent) -> int:
         """Hand an event to the consumers subscribed to its topic; answer how many handled it."""

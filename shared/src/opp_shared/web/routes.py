@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from opp_shared.auth import Role
 from opp_shared.errors import InvalidInput
 from opp_shared.pagination import decode_cursor, encode_cursor
 from opp_shared.repository import Repository
 from opp_shared.web.http import PageQuery
-from opp_shared.web.security import Reader
+from opp_shared.web.security import Reader, requires
 
 
 def operations_router() -> APIRouter:
@@ -50,7 +51,8 @@ def history_router(repository: Repository) -> APIRouter:
     These are the event records (outbox) of the aggregate: every one of them
     is published, or about to be, exactly as shown here."""
     kind = repository.kind
-    router = APIRouter(tags=[kind.route.rsplit("/", 1)[1]])
+    allowed = [Depends(requires(*(Role(role) for role in kind.history_roles)))]
+    router = APIRouter(tags=[kind.route.rsplit("/", 1)[1]], dependencies=allowed)
 
     @router.get(
         kind.route + "/{id}/history",

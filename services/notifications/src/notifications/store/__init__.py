@@ -1,1 +1,1 @@
-"""Notifications: store layer."""
+"""Notifications: its records (inbox entries, read state, deliveries, secrets, stream tickets) and queries."""

@@ -1,0 +1,42 @@
+"""The default rules and templates: every partners event a person acts on is covered, and everything renders."""
+
+import pytest
+
+from notifications.domain.defaults import DEFAULT_RULES, INFORMATIONAL, TEMPLATES
+from notifications.domain.rules import Rule, event_matches
+from notifications.domain.templates import Template, render
+from opp_shared.catalogue import all_event_types
+
+from .conftest import event
+
+PARTNERS_TYPES = [t for t in all_event_types() if t.startswith("partners.")]
+
+
+def test_every_partners_event_type_a_person_acts_on_has_a_default_rule():
+    covered = {t for t in PARTNERS_TYPES for rule in DEFAULT_RULES if event_matches(rule.event_types, t)}
+    assert set(PARTNERS_TYPES) - covered == set(INFORMATIONAL)
+
+
+def test_every_default_rule_is_a_valid_rule_with_a_stable_id():
+    ids = [d.id for d in DEFAULT_RULES]
+    assert len(ids) == len(set(ids))
+    for default in DEFAULT_RULES:
+        Rule.model_validate(default.fields())  # raises if a default broke a rule's own checks
+
+
+@pytest.mark.parametrize("event_type", sorted(TEMPLATES))
+def test_every_template_renders_even_with_an_empty_state(event_type):
+    assert event_type in all_event_types()
+    for template in TEMPLATES[event_type].values():
+        rendered = render(template, event(event_type))
+        assert rendered.subject and rendered.text and "{" not in rendered.subject + rendered.text
+
+
+def test_a_template_may_not_reach_beyond_the_event():
+    for bad in ("{s.__class__}", "{s[x]!r}", "{name:>999999}", "{os}", "{"):
+        with pytest.raises(ValueError):
+            Template(subject=bad, text="x")
+    html = Template(subject="{name}", text="{name}", html="<p>{name}</p>")
+    rendered = render(html, event("partners.partner.registered", {"name": "<script>A & B\r\nBcc: x@y"}))
+    assert rendered.html == "<p>&lt;script&gt;A &amp; B\r\nBcc: x@y</p>"
+    assert "\n" not in rendered.subject and "\r" not in rendered.subject
