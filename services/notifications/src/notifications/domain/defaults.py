@@ -112,6 +112,12 @@ TEMPLATES: dict[str, dict[str, Template]] = {
         "en": t("Renewed: {name}", "The {agreement} was renewed; its successor is {c[successor_id]}."),
         "zh": t("已续签：{name}", "协议“{name}”已续签，后续协议为 {c[successor_id]}。"),
     },
+    "partners.agreement.withdrawn": {
+        "en": t(
+            "Withdrawn: {name}", "The {agreement} was withdrawn on {c[withdrawn_on]}{reason}; it will not be signed."
+        ),
+        "zh": t("已撤回：{name}", "协议“{name}”已于 {c[withdrawn_on]} 撤回{reason}。"),
+    },
     "partners.center.established": {
         "en": t("New joint center: {name}", "{name} was established on {s[established_on]}."),
         "zh": t("新联合研究中心：{name}", "{name} 于 {s[established_on]} 成立。"),
@@ -148,6 +154,7 @@ DEFAULT_RULES: list[DefaultRule] = [
             "partners.agreement.expired",
             "partners.agreement.terminated",
             "partners.agreement.renewed",
+            "partners.agreement.withdrawn",
         ],
         recipients=OFFICE,
     ),
@@ -201,6 +208,7 @@ DEFAULT_RULES: list[DefaultRule] = [
             "partners.agreement.submitted",
             "partners.agreement.activated",
             "partners.agreement.amended",
+            "partners.agreement.withdrawn",
         ],
         recipients=[AGREEMENT_OWNER],
     ),
