@@ -75,6 +75,22 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    consumer_max_strikes: int = Field(
+        default=3, ge=1, description="Failures of the consumer runner itself on one record before it is dead-lettered."
+    )
+    consumer_stall_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A consumer with a backlog that has not moved for this long makes the service unready.",
+    )
+    worker_crash_window_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A worker that failed twice within this many seconds is crash-looping: the service is unready.",
+    )
+    view_max_sequence_jump: int = Field(
+        default=1000, ge=1, description="How far ahead of what a view holds an event's sequence may be."
+    )
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
     timezone: str = Field(
         default="Asia/Shanghai",
