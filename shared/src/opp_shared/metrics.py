@@ -1,4 +1,4 @@
-"""Prometheus metrics of the platform's plumbing (served at `/metrics`)."""
+"""Prometheus metrics of the platform's plumbing (served at `/metrics`, to operators only)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter("opp_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_LATENCY = Histogram("opp_http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"])
+AUTH_FAILURES = Counter(
+    "opp_auth_failures_total", "Refused credentials, and requests refused for too many of them", ["outcome"]
+)
 EVENTS_PUBLISHED = Counter("opp_relay_events_published_total", "Event records published to Kafka", ["topic"])
 RELAY_FAILURES = Counter("opp_relay_failures_total", "Relay rounds that failed and will be retried")
 RELAY_BACKLOG = Gauge("opp_relay_backlog", "Unpublished event records seen in the relay's last round")
