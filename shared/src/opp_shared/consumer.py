@@ -30,9 +30,14 @@ is (too large, say) is dead-lettered as headers only, with its size and
 digest. And if the runner itself fails on a record (an error that escapes all
 of the above and restarts the worker), the worker counts it: after
 `max_strikes` failures on the same offset it dead-letters that record as
-headers only, without handling it, and moves on. Nothing is ever skipped
-without a copy in the `.dlq`: when even that send fails (Kafka is down), the
-worker waits and tries again.
+headers only, without handling it, and moves on. A record the Kafka client
+itself cannot read (aiokafka fails on a header name that is not UTF-8, which
+a client in another language can write) is met the same way: read one record
+at a time, the partition shows where it is stuck, and after `max_strikes`
+failures there the offset is dead-lettered as headers only and skipped (so is
+the rest of that producer's batch, which the client cannot read either).
+Nothing is ever skipped without a copy in the `.dlq`: when even that send
+fails (Kafka is down), the worker waits and tries again.
 
 De-duplication is the handler's: its effect must be keyed by the event id, or
 apply only newer sequences (see `views.py`); redelivery after a crash or a
@@ -183,9 +188,9 @@ class DeadLetters:
 
     async def send_headers_only(self, record: Any, error: BaseException | str, *, dropped_because: str) -> None:
         """The record's place, size and digest, without its key, value or headers: the last resort,
-        which no content can make fail."""
+        which no content can make fail. (An `Unreadable` record has only its place.)"""
         headers = self._why(record, error) + [("dlq.original.dropped", dropped_because.encode())]
-        for part in ("key", "value"):
+        for part in ("key", "value") if not isinstance(record, Unreadable) else ():
             content = getattr(record, part)
             if content is None:
                 headers.append((f"dlq.original.{part}-null", b"true"))
@@ -196,8 +201,22 @@ class DeadLetters:
         await producer.send_and_wait(dlq_topic(record.topic), value=b"", key=None, headers=headers)
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """Where a record is that the Kafka client fails to read: all there is to know of it."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
 def _at(record: Any) -> str:
     return f"{record.topic}/{record.partition}@{record.offset}"
+
+
+def _clients_fault(exc: BaseException) -> bool:
+    """An error of a fetch that is about the records, not about reaching Kafka."""
+    return isinstance(exc, CorruptRecordException) or not isinstance(exc, KafkaError)
 
 
 class RecordHandler:
@@ -417,6 +436,7 @@ class ConsumerWorker:
             database_ping=database_ping,
         )
         self.strikes = Strikes(limit=max_strikes)
+        self._skipping: set[TopicPartition] = set()  # partitions past an unreadable offset, in its batch
         self.progress = _Progress(group=group_id)
         self.assigned: set[TopicPartition] = set()
         self.last_error: str | None = None
@@ -458,7 +478,12 @@ class ConsumerWorker:
         try:
             consumer.subscribe(self.topics, listener=progress)
             while not stopping.is_set():
-                batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                try:
+                    batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                except Exception as exc:
+                    if not _clients_fault(exc):
+                        raise
+                    batches = await self._read_around_unreadable(consumer, exc)
                 self.assigned = set(consumer.assignment())
                 await self._measure(consumer, batches)
                 for tp, records in batches.items():
@@ -477,6 +502,45 @@ class ConsumerWorker:
             progress.forget(list(progress.partitions))
             progress.consumer = None
             await consumer.stop()
+
+    async def _read_around_unreadable(
+        self, consumer: AIOKafkaConsumer, error: BaseException
+    ) -> dict[TopicPartition, list[Any]]:
+        """After a fetch failed on records the client cannot read: one record per partition, so that
+        the stuck partition shows its offset; past the strikes that offset is dead-lettered and skipped."""
+        log.warning(
+            "the Kafka client cannot read a record (%s: %s); reading one at a time", type(error).__name__, error
+        )
+        batches: dict[TopicPartition, list[Any]] = {}
+        for tp in sorted(consumer.assignment()):
+            try:
+                batches.update(await consumer.getmany(tp, timeout_ms=100, max_records=1))
+                self._skipping.discard(tp)
+                continue
+            except Exception as exc:
+                if not _clients_fault(exc):
+                    raise
+                failure = exc
+            unreadable = Unreadable(tp.topic, tp.partition, await consumer.position(tp))
+            count = self.strikes.add(unreadable, failure)
+            self.last_error = f"{_at(unreadable)}: unreadable: {type(failure).__name__}: {failure}"[:500]
+            # Once one offset is skipped, the next ones that fail are the rest of its batch: no need to wait.
+            if count < self.strikes.limit and tp not in self._skipping:
+                continue
+            log.error("dead-lettering unreadable %s after %d failures", _at(unreadable), count)
+            await self.records.dead_letters.send_headers_only(
+                unreadable,
+                f"unreadable by the Kafka client: {type(failure).__name__}: {failure}",
+                dropped_because="unreadable",
+            )
+            EVENTS_CONSUMED.labels(self.group_id, tp.topic, "dead_lettered").inc()
+            DEAD_LETTERS.labels(self.group_id, tp.topic, "unreadable").inc()
+            self.strikes.clear(unreadable)
+            self._skipping.add(tp)
+            consumer.seek(tp, unreadable.offset + 1)
+            self.progress.pending[tp] = unreadable.offset + 1
+        await self.progress.commit()
+        return batches
 
     async def _measure(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[Any]]) -> None:
         """Each assigned partition's lag before this round's records are handled."""

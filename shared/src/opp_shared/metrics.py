@@ -15,7 +15,7 @@ RELAY_BACKLOG = Gauge("opp_relay_backlog", "Unpublished event records seen in th
 EVENTS_CONSUMED = Counter("opp_consumer_events_total", "Records handled by consumers", ["group", "topic", "outcome"])
 DEAD_LETTERS = Counter(
     "opp_consumer_dead_letters_total",
-    "Records sent to their .dlq, by why: undecodable, invalid (the contract), failed (the handler), runner",
+    "Records sent to their .dlq, by why: undecodable, invalid (the contract), failed (the handler), runner, unreadable",
     ["group", "topic", "reason"],
 )
 CONSUMER_RETRIES = Counter("opp_consumer_retries_total", "Handler attempts that failed and were retried", ["group"])

@@ -323,3 +323,44 @@ async def test_a_record_on_which_the_database_drops_the_connection_is_dead_lette
     [dead] = await read_topic(servers.kafka_bootstrap, topic + ".dlq", until=lambda r: len(r) >= 1)
     assert CloudEvent.from_json_bytes(dead.value).id == "e-1-1"
     assert await done.find_one({"_id": "e-1-1"}) is None
+
+
+class _NotUtf8(str):
+    """A header name that encodes to bytes which are not UTF-8, as a client in another language may write."""
+
+    def encode(self, *args, **kwargs):
+        return b"\xff\xfe-name"
+
+
+async def test_records_the_kafka_client_cannot_read_are_dead_lettered_by_place_and_skipped(
+    servers, namespace, kafka, db
+):
+    from aiokafka.record.default_records import _DefaultRecordBatchBuilderPy
+
+    topic, producer, holder = kafka
+    await send(producer, topic, event(1))
+    plain = AIOKafkaProducer(bootstrap_servers=servers.kafka_bootstrap)  # one batch of three, not idempotent
+    await plain.start()
+    try:
+        batch = plain.create_batch()
+        batch._builder = _DefaultRecordBatchBuilderPy(
+            2, 0, is_transactional=0, producer_id=-1, producer_epoch=-1, base_sequence=0, batch_size=16384
+        )
+        for n in range(3):
+            batch.append(key=b"ptn_x", value=b"{}", timestamp=None, headers=[(_NotUtf8("h"), str(n).encode())])
+        batch.close()
+        await (await plain.send_batch(batch, topic, partition=0))
+    finally:
+        await plain.stop()
+    await send(producer, topic, event(2))
+    done = db["done"]
+    router = EventRouter()
+    router.on("*", recorder(done))
+    await run_until(worker(servers, namespace, topic, router, holder), lambda: done.find_one({"_id": "e-2-1"}))
+    assert await done.count_documents({}) == 2
+    dead = await read_topic(servers.kafka_bootstrap, topic + ".dlq", until=lambda r: len(r) >= 3)
+    assert [dict(r.headers)["dlq.original.offset"] for r in dead] == [b"1", b"2", b"3"]
+    for record in dead:
+        headers = dict(record.headers)
+        assert record.value == b"" and headers["dlq.original.dropped"] == b"unreadable"
+        assert headers["dlq.error"].startswith(b"unreadable by the Kafka client: UnicodeDecodeError")
