@@ -179,12 +179,23 @@ class DeadLetters:
         value = record.value
         if value is None:
             value, why = b"", why + [("dlq.original.value-null", b"true")]
-        producer = await self.producer.get()
         try:
-            await producer.send_and_wait(dlq_topic(record.topic), value=value, key=record.key, headers=original + why)
+            await self._send(record, value=value, key=record.key, headers=original + why)
         except RECORD_FAULTS as exc:
             log.warning("record %s cannot be dead-lettered as it is (%s); sending its headers only", _at(record), exc)
             await self.send_headers_only(record, error, dropped_because=type(exc).__name__)
+
+    async def _send(self, record: Any, **message: Any) -> None:
+        producer = await self.producer.get()
+        try:
+            await producer.send_and_wait(dlq_topic(record.topic), **message)
+        except RECORD_FAULTS:
+            raise
+        except Exception:
+            # Kafka out of reach, or the producer stuck (aiokafka issue 1017): the next try gets a
+            # fresh producer, even in a process that runs no relay to reset it.
+            await self.producer.reset()
+            raise
 
     async def send_headers_only(self, record: Any, error: BaseException | str, *, dropped_because: str) -> None:
         """The record's place, size and digest, without its key, value or headers: the last resort,
@@ -197,8 +208,7 @@ class DeadLetters:
             else:
                 headers.append((f"dlq.original.{part}-size", str(len(content)).encode()))
                 headers.append((f"dlq.original.{part}-sha256", hashlib.sha256(content).hexdigest().encode()))
-        producer = await self.producer.get()
-        await producer.send_and_wait(dlq_topic(record.topic), value=b"", key=None, headers=headers)
+        await self._send(record, value=b"", key=None, headers=headers)
 
 
 @dataclass(frozen=True)

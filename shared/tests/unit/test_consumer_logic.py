@@ -4,9 +4,10 @@ import asyncio
 from dataclasses import dataclass, field
 
 import pytest
+from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
-from opp_shared.consumer import ConsumerWorker, EventRouter, RecordHandler, RetryPolicy
+from opp_shared.consumer import ConsumerWorker, DeadLetters, EventRouter, RecordHandler, RetryPolicy
 from opp_shared.contract import EventContract, RejectedEvent
 from opp_shared.envelope import CloudEvent, make_data
 from opp_shared.logs import correlation_id_var, event_id_var
@@ -353,3 +354,49 @@ def test_router_patterns():
     assert router.handlers_for("partners.partner.archived") == [a, b]
     assert router.handlers_for("partners.agreement.signed") == [b]
     assert router.handlers_for("funding.fund.created") == []
+
+
+class RefusingProducer:
+    """Refuses what aiokafka refuses (neither key nor value; a value over its size limit), or everything."""
+
+    def __init__(self, down=False):
+        self.down = down
+        self.sent = []
+
+    async def send_and_wait(self, topic, value=None, key=None, headers=None):
+        if self.down:
+            raise KafkaConnectionError("no broker")
+        assert not (value is None and key is None), "Need at least one: key or value"
+        if value is not None and len(value) > 1000:
+            raise MessageSizeTooLargeError("too large")
+        self.sent.append((topic, key, value, dict(headers or [])))
+
+
+class Holder:
+    def __init__(self, producer):
+        self.producer, self.resets = producer, 0
+
+    async def get(self):
+        return self.producer
+
+    async def reset(self):
+        self.resets += 1
+
+
+async def test_a_dead_letter_is_sent_whatever_the_record_and_headers_only_as_the_last_resort():
+    producer = RefusingProducer()
+    dead = DeadLetters(Holder(producer), "g")
+    await dead.send(Record(None, key=None, headers=(("h", None),)), "undecodable: no value")
+    await dead.send(Record(b"x" * 5000), "undecodable: too big")
+    (topic, key, value, headers), (_, big_key, big_value, big_headers) = producer.sent
+    assert topic == "partners.partner.dlq" and key is None and value == b""
+    assert headers["dlq.original.value-null"] == b"true" and headers["h"] == b""
+    assert big_key is None and big_value == b"" and big_headers["dlq.original.dropped"] == b"MessageSizeTooLargeError"
+    assert big_headers["dlq.original.value-size"] == b"5000" and big_headers["dlq.original.key-size"] == b"5"
+
+
+async def test_a_dead_letter_that_cannot_reach_kafka_fails_and_the_producer_is_made_anew():
+    holder = Holder(RefusingProducer(down=True))
+    with pytest.raises(KafkaConnectionError):
+        await DeadLetters(holder, "g").send(event_record(), "failed")
+    assert holder.resets == 1
