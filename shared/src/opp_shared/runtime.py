@@ -359,17 +359,18 @@ class ServiceRuntime:
         return ok, checks
 
     def _worker_check(self, worker: Worker) -> dict[str, Any]:
+        """The worker's own health, with what the supervisor knows of it; `problem` says why it is not ok."""
         health = dict(worker.health())
         status = self.statuses.get(worker.name)
-        problem = status.problem() if status is not None and not self._stopping.is_set() else None
+        problem = None
         if status is not None:
             health.update(state=status.state, restarts=status.restarts)
-            health.setdefault("last_error", None)
-            health["last_error"] = health["last_error"] or status.last_error
-        if problem:
+            health["last_error"] = health.get("last_error") or status.last_error
+            problem = None if self._stopping.is_set() else status.problem()
+        if problem is None and health.get("stalled"):
+            problem = f"no progress on a backlog for over {self.settings.consumer_stall_seconds:.0f}s"
+        if problem is not None:
             health["problem"] = problem
-        elif health.get("stalled"):
-            health["problem"] = "no progress on a backlog for over " + f"{self.settings.consumer_stall_seconds:.0f}s"
         health["ok"] = bool(health.get("ok", True)) and problem is None
         return health
 
