@@ -81,6 +81,19 @@ def recorder(collection):
     return effect
 
 
+def failing_on_updates(collection, message):
+    """A router recording every event in `collection`, but for `partners.partner.updated`, which fails."""
+
+    async def handle(e):
+        if e.type == "partners.partner.updated":
+            raise ValueError(message)
+        await insert_once(collection, {"_id": e.id})
+
+    router = EventRouter()
+    router.on("*", handle)
+    return router
+
+
 async def test_handles_commits_and_does_not_handle_again_after_restart(servers, namespace, kafka, db):
     topic, producer, holder = kafka
     for n in range(5):
@@ -110,14 +123,7 @@ async def test_poison_and_failing_records_go_to_the_dlq_and_the_partition_moves_
     await send(producer, topic, event(1, "partners.partner.updated"))
     await send(producer, topic, event(2))
     done = db["done"]
-
-    async def handle(e):
-        if e.type == "partners.partner.updated":
-            raise ValueError("this record breaks the handler")
-        await insert_once(done, {"_id": e.id})
-
-    router = EventRouter()
-    router.on("*", handle)
+    router = failing_on_updates(done, "this record breaks the handler")
     await run_until(worker(servers, namespace, topic, router, holder), lambda: _count(done, 1))
 
     dead = await read_topic(servers.kafka_bootstrap, topic + ".dlq", until=lambda r: len(r) >= 2)
@@ -263,14 +269,7 @@ async def test_a_record_the_runner_keeps_failing_on_is_dead_lettered_after_bound
     await send(producer, topic, event(1, "partners.partner.updated"))
     await send(producer, topic, event(2))
     done = db["done"]
-
-    async def handle(e):
-        if e.type == "partners.partner.updated":
-            raise ValueError("bad record")
-        await insert_once(done, {"_id": e.id})
-
-    router = EventRouter()
-    router.on("*", handle)
+    router = failing_on_updates(done, "bad record")
     w = worker(servers, namespace, topic, router, holder, attempts=1, max_strikes=3)
 
     async def broken_send(record, error):  # a fault of the runner on this record, every time

@@ -155,25 +155,16 @@ async def test_a_handler_that_rejects_the_event_has_it_dead_lettered_without_ret
 
 @pytest.mark.parametrize(
     "value",
-    [None, b"", b"\xff\xfe\x00", b"[1, 2]", b'{"specversion": "1.0"}', b'"just a string"', b"{" * 10_000],
-    ids=["null", "empty", "not-utf8", "json-array", "not-an-envelope", "json-string", "deeply-nested"],
+    [None, b"", b"{not json", b"\xff\xfe\x00", b"[1, 2]", b'{"specversion": "1.0"}', b'"a string"', b"{" * 10_000],
+    ids=["null", "empty", "not-json", "not-utf8", "json-array", "not-an-envelope", "json-string", "deeply-nested"],
 )
-async def test_whatever_the_bytes_a_record_that_is_no_cloudevent_is_dead_lettered(value):
-    router = EventRouter()
-    router.on("*", lambda e: asyncio.sleep(0))
-    records, dead = handler_with(router)
-    outcome = await records.handle(Record(value, key=None), asyncio.Event())
-    assert outcome.dead_lettered and dead.sent[0][1].startswith("undecodable")
-
-
-async def test_a_record_that_is_not_a_cloudevent_goes_to_the_dead_letters_at_once():
+async def test_whatever_the_bytes_a_record_that_is_no_cloudevent_goes_to_the_dead_letters_at_once(value):
     calls = []
     router = EventRouter()
     router.on("*", lambda e: calls.append(e))
     records, dead = handler_with(router)
-    outcome = await records.handle(Record(b"{not json"), asyncio.Event())
-    assert outcome.dead_lettered
-    assert calls == []
+    outcome = await records.handle(Record(value, key=None), asyncio.Event())
+    assert outcome.dead_lettered and calls == []
     assert len(dead.sent) == 1 and dead.sent[0][1].startswith("undecodable")
 
 
