@@ -76,21 +76,19 @@ async def test_a_consumer_stuck_on_a_backlog_fails_readiness_until_it_moves_agai
         checks = await eventually(lambda: ready(client, ok=False), timeout=30)
         consumer = checks["workers"]["consumer:stuck"]
         assert consumer["ok"] is False and consumer["stalled"] == [f"{namespace}.partners.partner[0]"]
-        assert consumer["problem"].startswith("no progress on a backlog") and consumer["lag"] == 2
+        # The lag is as of the consumer's last fetch: one record or both, depending on how they came.
+        assert consumer["problem"].startswith("no progress on a backlog") and consumer["lag"] in (1, 2)
         assert checks["mongodb"]["ok"] and checks["kafka"]["ok"]  # only the consumer is unwell
         metrics = (await client.get("/metrics", headers=ADMIN)).text
         group = f"{namespace}.probe.stuck"
-        assert (
-            metric(metrics, "opp_consumer_lag", group=group, partition="0", topic=f"{namespace}.partners.partner") == 2
-        )
+        lag = {"group": group, "partition": "0", "topic": f"{namespace}.partners.partner"}
+        assert metric(metrics, "opp_consumer_lag", **lag) == consumer["lag"]
 
         release.set()
         checks = await eventually(lambda: ready(client, ok=True), timeout=30)
         assert handled == ["e1", "e2"] and checks["workers"]["consumer:stuck"]["lag"] == 0
         metrics = (await client.get("/metrics", headers=ADMIN)).text
-        assert (
-            metric(metrics, "opp_consumer_lag", group=group, partition="0", topic=f"{namespace}.partners.partner") == 0
-        )
+        assert metric(metrics, "opp_consumer_lag", **lag) == 0
         assert (
             metric(
                 metrics,
@@ -132,7 +130,7 @@ class ReturningWorker:
 
 
 async def test_a_crash_looping_worker_fails_readiness_until_it_has_run_well_for_the_window(servers, namespace):
-    settings = settings_for(ProbeSettings, servers, namespace, worker_crash_window_seconds=2.5)
+    settings = settings_for(ProbeSettings, servers, namespace, worker_crash_window_seconds=5.0)
     runtime = ServiceRuntime(settings)
     flaky = FlakyWorker("flaky", failures=2)
     runtime.add_worker(flaky)
