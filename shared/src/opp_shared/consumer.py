@@ -32,7 +32,7 @@ of the above and restarts the worker), the worker counts it: after
 `max_strikes` failures on the same offset it dead-letters that record as
 headers only, without handling it, and moves on. A record the Kafka client
 itself cannot read (aiokafka fails on a header name that is not UTF-8, which
-a client in another language can write) is met the same way: read one record
+a client in another language can write, or on a codec it lacks) is met the same way: read one record
 at a time, the partition shows where it is stuck, and after `max_strikes`
 failures there the offset is dead-lettered as headers only and skipped (so is
 the rest of that producer's batch, which the client cannot read either).
@@ -66,6 +66,7 @@ from aiokafka.errors import (
     MessageSizeTooLargeError,
     RecordListTooLargeError,
     RecordTooLargeError,
+    UnsupportedCodecError,
 )
 from pydantic import ValidationError
 
@@ -225,8 +226,11 @@ def _at(record: Any) -> str:
 
 
 def _clients_fault(exc: BaseException) -> bool:
-    """An error of a fetch that is about the records, not about reaching Kafka."""
-    return isinstance(exc, CorruptRecordException) or not isinstance(exc, KafkaError)
+    """An error of a fetch that is about the records themselves (bytes the client cannot decode, a
+    codec it lacks), not about reaching Kafka or the client's own state (its assertions)."""
+    if isinstance(exc, (CorruptRecordException, UnsupportedCodecError)):
+        return True
+    return not isinstance(exc, (KafkaError, AssertionError))
 
 
 class RecordHandler:

@@ -363,3 +363,19 @@ async def test_records_the_kafka_client_cannot_read_are_dead_lettered_by_place_a
         headers = dict(record.headers)
         assert record.value == b"" and headers["dlq.original.dropped"] == b"unreadable"
         assert headers["dlq.error"].startswith(b"unreadable by the Kafka client: UnicodeDecodeError")
+
+
+async def test_records_compressed_as_other_clients_do_are_read(servers, namespace, kafka, db):
+    # Without the codecs, one lz4, snappy or zstd batch stopped the partition for good (UnsupportedCodecError).
+    topic, _, holder = kafka
+    for n, codec in enumerate(("gzip", "lz4", "snappy", "zstd"), start=1):
+        producer = AIOKafkaProducer(bootstrap_servers=servers.kafka_bootstrap, compression_type=codec)
+        await producer.start()
+        try:
+            await send(producer, topic, event(n))
+        finally:
+            await producer.stop()
+    done = db["done"]
+    router = EventRouter()
+    router.on("*", recorder(done))
+    await run_until(worker(servers, namespace, topic, router, holder), lambda: _count(done, 4))

@@ -4,10 +4,22 @@ import asyncio
 from dataclasses import dataclass, field
 
 import pytest
-from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
+from aiokafka.errors import (
+    CorruptRecordException,
+    KafkaConnectionError,
+    MessageSizeTooLargeError,
+    UnsupportedCodecError,
+)
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
-from opp_shared.consumer import ConsumerWorker, DeadLetters, EventRouter, RecordHandler, RetryPolicy
+from opp_shared.consumer import (
+    ConsumerWorker,
+    DeadLetters,
+    EventRouter,
+    RecordHandler,
+    RetryPolicy,
+    _clients_fault,
+)
 from opp_shared.contract import EventContract, RejectedEvent
 from opp_shared.envelope import CloudEvent, make_data
 from opp_shared.logs import correlation_id_var, event_id_var
@@ -391,3 +403,17 @@ async def test_a_dead_letter_that_cannot_reach_kafka_fails_and_the_producer_is_m
     with pytest.raises(KafkaConnectionError):
         await DeadLetters(holder, "g").send(event_record(), "failed")
     assert holder.resets == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "the_records"),
+    [
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), True),  # a header name not UTF-8
+        (UnsupportedCodecError("Libraries for zstd compression codec not found"), True),
+        (CorruptRecordException("Invalid CRC"), True),
+        (KafkaConnectionError("no broker"), False),  # reaching Kafka: restart the worker instead
+        (AssertionError("internal state"), False),  # the client's own state: a fresh consumer mends it
+    ],
+)
+def test_a_failed_fetch_is_blamed_on_the_records_only_when_it_is_about_them(error, the_records):
+    assert _clients_fault(error) is the_records
