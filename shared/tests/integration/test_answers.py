@@ -53,7 +53,7 @@ def probe_app(settings):
 
 @pytest.fixture(scope="module")
 async def client(servers):
-    settings = settings_for(ProbeSettings, servers, new_namespace(), max_body_bytes=2_000_000, auth_failure_limit=1000)
+    settings = settings_for(ProbeSettings, servers, new_namespace(), max_body_bytes=2_000_000)
     async with running(probe_app(settings)) as client:
         yield client
 
