@@ -5,6 +5,10 @@ services verify RS256 tokens against a JWKS URL (`OPP_JWT_JWKS_URL`). Both
 go through `TokenVerifier.verify`. Claims: `sub`, `roles` (a list), `iat`,
 `exp`; `iss` and `aud` are checked when configured.
 
+A refused token answers in the platform's own words (`refusal`), never with
+the JWT library's message; the identity provider's keys being out of reach
+is a 503, not the caller's fault.
+
 `python -m opp_shared.auth --role admin` prints a local token (`make token ROLE=admin`).
 """
 
@@ -18,7 +22,7 @@ from enum import StrEnum
 
 import jwt
 
-from opp_shared.errors import Unauthenticated
+from opp_shared.errors import PlatformError, Unauthenticated
 
 
 class Role(StrEnum):
@@ -30,6 +34,37 @@ class Role(StrEnum):
 
 
 ALL_ROLES = frozenset(Role)
+
+
+class KeysUnavailable(PlatformError):
+    """The identity provider's signing keys cannot be fetched: the platform's outage, not a bad token."""
+
+    status = 503
+    slug = "unavailable"
+    title = "Service unavailable"
+    headers = {"Retry-After": "5"}
+
+
+# Why a token was refused, in the platform's words: the first class in this order that
+# the library's error is an instance of. Its own messages (and their details) stay in the log.
+_REFUSALS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "the bearer token has expired"),
+    (jwt.ImmatureSignatureError, "the bearer token is not valid yet"),
+    (jwt.InvalidAudienceError, "the bearer token is not meant for this service"),
+    (jwt.InvalidIssuerError, "the bearer token comes from an issuer this service does not trust"),
+    (jwt.MissingRequiredClaimError, "the bearer token lacks a required claim (sub, exp and iat are required)"),
+    (jwt.InvalidSignatureError, "the bearer token's signature does not verify"),
+    (jwt.InvalidAlgorithmError, "the bearer token is signed with an algorithm this service does not accept"),
+    (jwt.PyJWKClientError, "the bearer token's signing key is not one of the identity provider's"),
+    (jwt.DecodeError, "the bearer token is malformed"),
+)
+
+
+def refusal(exc: jwt.PyJWTError) -> str:
+    for kind, reason in _REFUSALS:
+        if isinstance(exc, kind):
+            return reason
+    return "the bearer token was refused"
 
 
 @dataclass(frozen=True)
@@ -81,8 +116,10 @@ class TokenVerifier:
                 leeway=self.leeway,
                 options={"require": ["sub", "exp", "iat"], "verify_aud": self.audience is not None},
             )
+        except jwt.PyJWKClientConnectionError:
+            raise KeysUnavailable("the identity provider's signing keys cannot be fetched; try again shortly") from None
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"the bearer token was refused: {exc}") from None
+            raise Unauthenticated(refusal(exc)) from None
         sub = claims.get("sub")
         raw_roles = claims.get("roles", [])
         if not isinstance(sub, str) or not sub:

@@ -10,7 +10,11 @@ the API and the workers in separate processes of the same image when ops
 scale the API out. Health and metrics are served in every process.
 
 Workers are supervised: one that fails is logged and restarted after a
-pause, so a broker or database outage never needs a manual restart.
+pause, so a broker or database outage never needs a manual restart. The
+supervisor keeps each worker's status (running, waiting to restart, stopped;
+its recent failures), and readiness reads it: a worker that stopped or keeps
+failing, or a consumer that makes no progress on a backlog, makes the
+service unready.
 Shutdown (SIGTERM through uvicorn) lets requests in flight finish, then
 stops the workers (consumers commit what they handled), flushes the
 producer and closes the database client.
@@ -35,9 +39,11 @@ from opp_shared.catalogue import dlq_topic, topics_of
 from opp_shared.claims import CLAIMS, Claims, Lease
 from opp_shared.clock import Clock, SystemClock
 from opp_shared.consumer import ConsumerWorker, EventRouter, RetryPolicy
+from opp_shared.contract import EventContract
 from opp_shared.eventstore import EventStore
 from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.kafka import ProducerHolder, describe_cluster, ensure_topics
+from opp_shared.metrics import WORKER_RESTARTS, WORKER_UP
 from opp_shared.mongo import connect, ping
 from opp_shared.records import MongoRecords
 from opp_shared.relay import Relay
@@ -56,7 +62,40 @@ class Worker(Protocol):
 
     async def run(self, stopping: asyncio.Event) -> None: ...
 
-    def health(self) -> dict[str, Any]: ...
+    def health(self) -> dict[str, Any]:
+        """What an operator should see; `"ok": False` in it makes the service unready."""
+        ...
+
+
+class WorkerStatus:
+    """What the supervisor knows of one worker: is it running, how often has it failed lately."""
+
+    def __init__(self, crash_window_seconds: float) -> None:
+        self.state = "starting"
+        self.restarts = 0
+        self.last_error: str | None = None
+        self.crash_window_seconds = crash_window_seconds
+        self._failures: list[float] = []
+
+    def failed(self, error: str) -> None:
+        now = time.monotonic()
+        self.state = "restarting"
+        self.restarts += 1
+        self.last_error = error[:500]
+        self._failures = [t for t in self._failures if now - t <= self.crash_window_seconds] + [now]
+
+    @property
+    def crash_looping(self) -> bool:
+        """Failed at least twice within the window (a worker that failed once may be riding out a blip)."""
+        now = time.monotonic()
+        return sum(1 for t in self._failures if now - t <= self.crash_window_seconds) >= 2
+
+    def problem(self) -> str | None:
+        if self.state == "stopped":
+            return "stopped"
+        if self.crash_looping:
+            return f"failed {self.restarts} times, twice or more in the last {self.crash_window_seconds:.0f}s"
+        return None
 
 
 class ServiceRuntime:
@@ -99,6 +138,8 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task] = []
         self._setup_done = False
         self._kafka_checked: tuple[float, bool, str | None] = (0.0, False, None)
+        self.contract = EventContract(namespace=settings.kafka_namespace)
+        self.statuses: dict[str, WorkerStatus] = {}
 
     # -- composition ----------------------------------------------------------
 
@@ -133,17 +174,24 @@ class ServiceRuntime:
                 max_attempts=self.settings.consumer_max_attempts,
                 backoff_seconds=self.settings.consumer_retry_backoff_seconds,
             ),
+            contract=self.contract,
+            max_strikes=self.settings.consumer_max_strikes,
+            stall_seconds=self.settings.consumer_stall_seconds,
+            database_ping=self._ping,
         )
         self.consumed_topics.update(topics)
         self.consumers.append(worker)
         return worker
+
+    async def _ping(self) -> None:
+        await ping(self.client)
 
     def add_job(self, job: Job) -> None:
         self.jobs.append(job)
 
     def view(self, collection: str, indexes: tuple[IndexKeys, ...] = ()) -> VersionedView:
         """A versioned view in this service's database (its consumer is the caller's to add)."""
-        view = VersionedView(self.db[collection])
+        view = VersionedView(self.db[collection], max_sequence_jump=self.settings.view_max_sequence_jump)
         self.add_index_setup(lambda: view.documents.ensure_indexes(indexes))
         return view
 
@@ -210,8 +258,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         self._stopping.clear()
+        workers = self.workers()
+        self.statuses = {w.name: WorkerStatus(self.settings.worker_crash_window_seconds) for w in workers}
         self._tasks = [asyncio.create_task(self._setup(), name="setup")]
-        self._tasks += [asyncio.create_task(self._supervise(worker), name=worker.name) for worker in self.workers()]
+        self._tasks += [asyncio.create_task(self._supervise(worker), name=worker.name) for worker in workers]
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -265,26 +315,41 @@ class ServiceRuntime:
             await asyncio.sleep(0.05)
 
     async def _supervise(self, worker: Worker) -> None:
+        status = self.statuses.setdefault(worker.name, WorkerStatus(self.settings.worker_crash_window_seconds))
         while not self._setup_done and not self._stopping.is_set():
             await asyncio.sleep(0.1)
         delay = 1.0
-        while not self._stopping.is_set():
-            try:
-                await worker.run(self._stopping)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.exception("worker %s failed; restarting in %.0fs", worker.name, delay)
-                worker.last_error = f"{type(exc).__name__}: {exc}"
+        try:
+            while not self._stopping.is_set():
+                status.state = "running"
+                WORKER_UP.labels(worker.name).set(1)
                 try:
-                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-                except TimeoutError:
-                    delay = min(delay * 2, 30.0)
+                    await worker.run(self._stopping)
+                    if not self._stopping.is_set():
+                        log.error("worker %s returned while the service runs; it is stopped", worker.name)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.exception("worker %s failed; restarting in %.0fs", worker.name, delay)
+                    status.failed(f"{type(exc).__name__}: {exc}")
+                    WORKER_UP.labels(worker.name).set(0)
+                    WORKER_RESTARTS.labels(worker.name).inc()
+                    try:
+                        await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                    except TimeoutError:
+                        delay = min(delay * 2, 30.0)
+        finally:
+            status.state = "stopped"
+            WORKER_UP.labels(worker.name).set(0)
 
     # -- health -------------------------------------------------------------
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Whether this process can do its work, and each check's detail (for operators only:
+        the detail names hosts and errors). Unready when the database or Kafka does not
+        answer, set-up is not done, the relay keeps failing, or a worker is stopped,
+        crash-looping, or (a consumer) has a backlog it has not moved for a while."""
         checks: dict[str, Any] = {}
         try:
             await asyncio.wait_for(ping(self.client), timeout=3)
@@ -294,10 +359,27 @@ class ServiceRuntime:
         checks["kafka"] = await self._kafka_check()
         checks["setup"] = {"ok": self._setup_done}
         relay_ok = self.relay.healthy or not self.settings.runs(ProcessPart.RELAY)
-        checks["workers"] = {w.name: w.health() for w in self.workers()}
         checks["relay"] = {"ok": relay_ok}
-        ok = checks["mongodb"]["ok"] and checks["kafka"]["ok"] and self._setup_done and relay_ok
+        checks["workers"] = {w.name: self._worker_check(w) for w in self.workers()}
+        workers_ok = all(check["ok"] for check in checks["workers"].values())
+        ok = checks["mongodb"]["ok"] and checks["kafka"]["ok"] and self._setup_done and relay_ok and workers_ok
         return ok, checks
+
+    def _worker_check(self, worker: Worker) -> dict[str, Any]:
+        """The worker's own health, with what the supervisor knows of it; `problem` says why it is not ok."""
+        health = dict(worker.health())
+        status = self.statuses.get(worker.name)
+        problem = None
+        if status is not None:
+            health.update(state=status.state, restarts=status.restarts)
+            health["last_error"] = health.get("last_error") or status.last_error
+            problem = None if self._stopping.is_set() else status.problem()
+        if problem is None and health.get("stalled"):
+            problem = f"no progress on a backlog for over {self.settings.consumer_stall_seconds:.0f}s"
+        if problem is not None:
+            health["problem"] = problem
+        health["ok"] = bool(health.get("ok", True)) and problem is None
+        return health
 
     async def _kafka_check(self) -> dict[str, Any]:
         checked_at, ok, error = self._kafka_checked

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Documented in the README: only for local use; deployed services verify RS256 tokens against a JWKS URL.
@@ -54,6 +54,14 @@ class ServiceSettings(BaseSettings):
         default="127.0.0.1",
         description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or * behind a private gateway).",
     )
+    management_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="A second port serving only /health/* and /metrics, with readiness detail and metrics "
+        "to anyone who reaches it (keep it off the public network); none by default.",
+    )
+    management_host: str = "127.0.0.1"
 
     # -- MongoDB ---------------------------------------------------------
     mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
@@ -75,6 +83,22 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    consumer_max_strikes: int = Field(
+        default=3, ge=1, description="Failures of the consumer runner itself on one record before it is dead-lettered."
+    )
+    consumer_stall_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A consumer with a backlog that has not moved for this long makes the service unready.",
+    )
+    worker_crash_window_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A worker that failed twice within this many seconds is crash-looping: the service is unready.",
+    )
+    view_max_sequence_jump: int = Field(
+        default=1000, ge=1, description="How far ahead of what a view holds an event's sequence may be."
+    )
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
     timezone: str = Field(
         default="Asia/Shanghai",
@@ -89,6 +113,15 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    auth_failure_limit: int = Field(
+        default=30,
+        ge=1,
+        description="Refused credentials one client address may send per window before it is answered 429.",
+    )
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    auth_failure_clients: int = Field(
+        default=10_000, ge=1, description="Client addresses whose failures are remembered (the oldest go first)."
+    )
 
     # -- logs --------------------------------------------------------------
     log_level: str = "INFO"
@@ -98,6 +131,12 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_commas(value)
+
+    @model_validator(mode="after")
+    def _management_port_of_its_own(self) -> ServiceSettings:
+        if self.management_port is not None and self.management_port == self.http_port:
+            raise ValueError("the management port must differ from the HTTP port")
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -14,6 +14,7 @@ import pytest
 
 from opp_shared.aggregate import Change
 from opp_shared.claims import CLAIMS, Claims
+from opp_shared.contract import RejectedEvent
 from opp_shared.documents import ASCENDING, DESCENDING, MongoDocuments
 from opp_shared.envelope import CloudEvent
 from opp_shared.errors import VersionConflict
@@ -194,6 +195,14 @@ def view(backend):
     return InMemoryVersionedView("view") if kind == "memory" else VersionedView(db["view"])
 
 
+@pytest.fixture
+def small_jump_view(backend):
+    kind, db = backend
+    if kind == "memory":
+        return InMemoryVersionedView("view", max_sequence_jump=10)
+    return VersionedView(db["view"], max_sequence_jump=10)
+
+
 def event(sequence, name, subject="ptn_1"):
     return CloudEvent(
         id=f"e{sequence}{name}",
@@ -245,3 +254,19 @@ async def test_records_are_queried_and_deleted_by_filter(records):
     assert [d["_id"] for d in due] == ["r1", "r3"]
     assert await records.delete_many({"status": "sent", "due": {"$lt": 4}}) == 2
     assert sorted(d["_id"] for d in await records.documents.find({})) == ["r1", "r3", "r4"]
+
+
+async def test_a_view_refuses_a_sequence_implausibly_far_ahead_of_what_it_holds(view, small_jump_view):
+    with pytest.raises(RejectedEvent, match="implausibly far ahead"):
+        await view.apply(event(1001, "forged far ahead of nothing"))
+    assert await view.apply(event(1000, "a thousand changes missed is still plausible"))
+    with pytest.raises(RejectedEvent):
+        await view.apply(event(2001, "forged"))
+    assert (await view.get("ptn_1"))["_sequence"] == 1000
+    assert await view.apply(event(2000, "the real next changes still apply"))
+
+    assert await small_jump_view.apply(event(3, "three"), key="k")
+    with pytest.raises(RejectedEvent):
+        await small_jump_view.apply(event(14, "eleven ahead"), key="k")
+    assert await small_jump_view.apply(event(13, "ten ahead"), key="k")
+    assert (await small_jump_view.get("k"))["_sequence"] == 13

@@ -44,13 +44,18 @@ async def client(servers, namespace):
 
 async def test_health_and_metrics(client):
     assert (await client.get("/health/live")).json() == {"status": "ok"}
-    ready = await client.get("/health/ready")
-    assert (
-        ready.status_code == 200 and ready.json()["checks"]["mongodb"]["ok"] and ready.json()["checks"]["kafka"]["ok"]
-    )
+    # The public answer says ready or not; which check, and why, only to an admin token.
+    assert (await client.get("/health/ready")).json() == {"status": "ok"}
+    assert (await client.get("/health/ready", headers=auth("viewer"))).json() == {"status": "ok"}
+    ready = await client.get("/health/ready", headers=auth("admin"))
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["mongodb"]["ok"] and ready.json()["checks"]["kafka"]["ok"]
     await client.get("/api/v1/probes/boom", headers=auth("viewer"))
-    metrics = (await client.get("/metrics")).text
-    assert 'opp_http_requests_total{method="GET",route="/api/v1/probes/boom",status="500"}' in metrics
+    assert_problem(await client.get("/metrics"), 401)
+    assert_problem(await client.get("/metrics", headers=auth("viewer")), 403)
+    metrics = await client.get("/metrics", headers=auth("admin"))
+    assert metrics.status_code == 200
+    assert 'opp_http_requests_total{method="GET",route="/api/v1/probes/boom",status="500"}' in metrics.text
 
 
 async def test_not_ready_when_kafka_is_unreachable(servers, namespace):
@@ -61,7 +66,10 @@ async def test_not_ready_when_kafka_is_unreachable(servers, namespace):
 
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             ready = await client.get("/health/ready")
-            assert ready.status_code == 503 and ready.json()["checks"]["kafka"]["ok"] is False
+            assert ready.status_code == 503 and ready.json() == {"status": "unavailable"}
+            assert "127.0.0.1" not in ready.text
+            detail = await client.get("/health/ready", headers=auth("admin"))
+            assert detail.status_code == 503 and detail.json()["checks"]["kafka"]["ok"] is False
             assert (await client.get("/health/live")).status_code == 200
 
 

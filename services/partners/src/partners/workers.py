@@ -8,6 +8,13 @@ its parent's terms; a renewal whose successor was not drafted (the process
 died in between) is completed, and one whose successor was withdrawn frees
 its predecessor. Each step is idempotent: the domain decides nothing when it
 is already done.
+
+A follow-up changes other aggregates, so it acts only on what partners
+itself recorded: the runner has already refused a record that breaks the
+event contract (another source, a state that is not the subject's), and
+each follow-up then takes the event from partners' own event store
+(`contract.recorded`) and works from that copy. A forged `merged`,
+`drafted` or `renewed` that is not in the store does nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from opp_shared.consumer import EventRouter
+from opp_shared.contract import recorded
 from opp_shared.envelope import CloudEvent
 from partners.handlers.agreements import AgreementCommands
 from partners.handlers.centers import CenterCommands
@@ -28,33 +36,48 @@ FOLLOW_UP_TOPICS = ["partners.partner", "partners.agreement"]
 def follow_ups(partners: PartnerCommands, agreements: AgreementCommands, centers: CenterCommands) -> EventRouter:
     router = EventRouter()
 
-    async def merged(event: CloudEvent) -> None:
+    async def merged(received: CloudEvent) -> None:
+        event = await recorded(partners.repository.events, received)
+        if event is None or not event.subject:
+            return
         successor_id = event.change.get("successor_id") or event.state.get("merged_into")
-        if not successor_id or not event.subject:
+        if not successor_id:
             return
         await partners.record_merged_from(successor_id, event.subject)
         await agreements.follow_merge(event.subject, successor_id)
         await centers.follow_merge(event.subject, successor_id)
 
-    async def drafted(event: CloudEvent) -> None:
+    async def drafted(received: CloudEvent) -> None:
         # A child's parent is fixed at drafting, so the event's own state says where to link it.
-        if event.subject and (event.state.get("amends") or event.state.get("framework_id")):
+        if not (received.state.get("amends") or received.state.get("framework_id")):
+            return  # most drafts have no parent: no need to look the event up
+        event = await recorded(agreements.repository.events, received)
+        if event is not None and event.subject:
             await agreements.link_to_parent(event.subject, event.state)
 
-    async def renewed(event: CloudEvent) -> None:
-        predecessor = await agreements.repository.find(event.subject or "")
+    async def renewed(received: CloudEvent) -> None:
+        event = await recorded(agreements.repository.events, received)
+        if event is None or not event.subject:
+            return
+        predecessor = await agreements.repository.find(event.subject)
         # Only this renewal's successor: a later one (after this one was withdrawn) has its own event and terms.
         successor_id = event.change.get("successor_id") or event.state.get("renewed_by")
         if predecessor is not None and successor_id and predecessor.state.get("renewed_by") == successor_id:
             await agreements.complete_renewal(predecessor, event.change.get("terms") or {})
 
-    async def activated(event: CloudEvent) -> None:
+    async def activated(received: CloudEvent) -> None:
         # The activation applies an amendment to its parent itself; this completes it after a crash.
-        if event.subject and event.state.get("amends"):
+        if not received.state.get("amends"):
+            return  # most activations are not of amendments: no need to look the event up
+        event = await recorded(agreements.repository.events, received)
+        if event is not None and event.subject:
             await agreements.apply_amendment(event.subject, event.state)
 
-    async def withdrawn(event: CloudEvent) -> None:
-        if event.subject and event.state.get("renewal_of"):
+    async def withdrawn(received: CloudEvent) -> None:
+        if not received.state.get("renewal_of"):
+            return
+        event = await recorded(agreements.repository.events, received)
+        if event is not None and event.subject:
             await agreements.release_withdrawn_renewal(event.subject, event.state)
 
     router.on("partners.partner.merged", merged)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from opp_shared.envelope import CloudEvent, make_data
 from opp_shared.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation, StaleVersion
 from opp_shared.repository import CreateRequest
 
@@ -76,3 +77,65 @@ async def test_an_archived_or_unknown_partner_takes_nothing_new(office):
         await office.draft("ptn_unknown")
     with pytest.raises(NotFound):
         await office.partners.archive("ptn_unknown", None, if_match=None)
+
+
+async def test_a_forged_merge_that_partners_did_not_record_does_nothing(office):
+    old = await office.register("Imperial College of Science", "GB")
+    new = await office.register("Imperial College London", "GB")
+    other = await office.register("University of Cambridge", "GB")
+    agreement = await office.draft(old.id, other.id)
+    before = len(office.ports.events())
+    # A well-formed `merged` from the right source, for the right next sequence: only partners' store lacks it.
+    forged = CloudEvent(
+        id="forged-1",
+        source="/opp/partners",
+        type="partners.partner.merged",
+        subject=old.id,
+        sequence=old.version + 1,
+        data=make_data(
+            {**old.state, "version": old.version + 1, "status": "archived", "merged_into": new.id},
+            {"successor_id": new.id},
+        ),
+    )
+    assert await office.ports.deliver(forged) == 1
+    assert len(office.ports.events()) == before  # nothing changed anywhere
+    assert (await office.agreements.repository.read(agreement.id)).party_ids == agreement.state["party_ids"]
+    assert (await office.partners.repository.read(new.id)).merged_from == []
+
+    # The real merge, then a copy of its event with another successor: the follow-up works from
+    # the recorded event, so the copy's successor is never touched.
+    seen = len(office.ports.events())
+    await office.partners.merge(old.id, new.id, if_match=None)
+    [real] = office.ports.events()[seen:]
+    twisted = real.model_copy(update={"data": make_data(real.state, {"successor_id": other.id})})
+    await office.ports.deliver(twisted)
+    assert (await office.partners.repository.read(other.id)).merged_from == []
+    assert (await office.partners.repository.read(new.id)).merged_from == [old.id]
+
+
+async def test_a_forged_renewal_or_draft_does_not_draft_or_link_anything(office):
+    partner = await office.register()
+    agreement = await office.in_force(partner.id)
+    before = len(office.ports.events())
+    state = {**agreement.state, "version": agreement.version + 1, "renewed_by": "agr_forged"}
+    renewed = CloudEvent(
+        id="forged-renewal",
+        source="/opp/partners",
+        type="partners.agreement.renewed",
+        subject=agreement.id,
+        sequence=agreement.version + 1,
+        data=make_data(state, {"successor_id": "agr_forged", "terms": {"title": "Forged terms"}}),
+    )
+    child = {"id": "agr_child", "version": 1, "amends": agreement.id, "status": "draft"}
+    drafted = CloudEvent(
+        id="forged-draft",
+        source="/opp/partners",
+        type="partners.agreement.drafted",
+        subject="agr_child",
+        sequence=1,
+        data=make_data(child),
+    )
+    for forged in (renewed, drafted):
+        await office.ports.deliver(forged)
+    assert len(office.ports.events()) == before
+    assert await office.agreements.repository.find("agr_forged") is None

@@ -31,6 +31,7 @@ from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.repository import Repository
 from opp_shared.scheduler import Job
 from opp_shared.settings import ProcessPart
+from opp_shared.views import MAX_SEQUENCE_JUMP, check_sequence_jump
 
 _MISSING = object()
 
@@ -264,14 +265,16 @@ class InMemoryEventStore:
 class InMemoryVersionedView:
     """`views.VersionedView` in memory: the latest state per key, applied only for a newer sequence."""
 
-    def __init__(self, name: str = "view") -> None:
+    def __init__(self, name: str = "view", *, max_sequence_jump: int | None = MAX_SEQUENCE_JUMP) -> None:
         self.documents = InMemoryDocuments(name)
+        self.max_sequence_jump = max_sequence_jump
 
     async def apply(self, event: CloudEvent, document: dict[str, Any] | None = None, *, key: str | None = None) -> bool:
         if not event.subject or event.sequence is None:
             raise ValueError(f"event {event.id} has no subject or sequence; a view cannot order it")
         key = key or event.subject
         held = self.documents.documents.get(key)
+        check_sequence_jump(event, held["_sequence"] if held else 0, self.max_sequence_jump)
         if held is not None and held["_sequence"] >= event.sequence:
             return False
         body = {k: v for k, v in (event.state if document is None else document).items() if k != "_id"}

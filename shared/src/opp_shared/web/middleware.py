@@ -1,24 +1,86 @@
-"""Pure ASGI middleware: request ids and logs, the body size limit, and request metrics.
+"""Pure ASGI middleware: request ids and logs, the body size limit, request metrics, security headers.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so that context variables set
 here are seen by the route, and nothing is buffered twice.
+
+Every answer carries `X-Content-Type-Options: nosniff`, `Referrer-Policy:
+no-referrer`, `X-Frame-Options: DENY`, `Cache-Control: no-store` (answers
+are per caller and current: nothing may keep them) and, unless the route set
+its own (the docs page does), `Content-Security-Policy: default-src 'none';
+frame-ancestors 'none'`: a JSON API loads nothing and is framed by no one.
+
+A JSON body with a number that is not finite (`NaN`, `Infinity`, or one too
+large for a double, such as `1e999`) is refused with a 400 before any route
+runs: Python's JSON reader accepts them, BSON stores them, and FerretDB drops
+the connection on them, which the service would take for the database being
+down.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 import secrets
 import time
 import uuid
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opp_shared.logs import correlation_id_var, request_id_var, traceparent_var
 from opp_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from opp_shared.web.problems import PROBLEM_BASE, PROBLEM_JSON, unexpected_error
+from opp_shared.web.problems import PROBLEM_BASE, PROBLEM_JSON, problem, unexpected_error
 
 log = logging.getLogger("opp.http")
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+# What the management port serves; anything else there is a 404.
+MANAGEMENT_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
+
+# Only a body with one of these can hold a number that is not finite: the others skip the check.
+_MAYBE_NOT_FINITE = re.compile(rb"NaN|Infinity|[0-9][eE][+-]?[0-9]")
+
+
+def has_non_finite_number(body: bytes) -> bool:
+    """Whether a JSON body holds NaN, Infinity or a number a double cannot hold
+    (False for a body that is not JSON: the route answers that)."""
+    if not _MAYBE_NOT_FINITE.search(body):
+        return False
+    found = False
+
+    def constant(_: str) -> None:
+        nonlocal found
+        found = True
+
+    def number(text: str) -> float:
+        nonlocal found
+        value = float(text)
+        found = found or not math.isfinite(value)
+        return value
+
+    try:
+        json.loads(body, parse_constant=constant, parse_float=number)
+    except (ValueError, RecursionError):
+        return False
+    return found
+
+
+def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    added = [header for header in SECURITY_HEADERS if header[0] not in present]
+    if b"content-security-policy" not in present:
+        added.append((b"content-security-policy", API_CSP))
+    if b"cache-control" not in present:
+        added.append((b"cache-control", b"no-store"))
+    return headers + added
+
 
 _SAFE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
@@ -49,9 +111,10 @@ class RequestContextMiddleware:
     """Sets the request, correlation and trace ids; logs and measures each request;
     refuses bodies over the size limit with a 413 problem before the route runs."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, management_port: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.management_port = management_port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,18 +137,23 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [
-                    (b"x-request-id", request_id.encode()),
-                    (b"x-correlation-id", correlation_id.encode()),
-                ]
+                message["headers"] = _with_security_headers(
+                    list(message["headers"])
+                    + [(b"x-request-id", request_id.encode()), (b"x-correlation-id", correlation_id.encode())]
+                )
             await send(message)
 
         try:
-            body_receive = await self._limited_body(scope, receive, headers)
-            if body_receive is None:
+            refusal = self._refusal(scope, headers)
+            body = None if refusal else await self._limited_body(scope, receive, headers)
+            if refusal is None and body is not None:
+                refusal = self._body_refusal(body[1], headers)
+            if refusal is not None:
+                await refusal(scope, receive, send_with_ids)
+            elif body is None:
                 await self._too_large(send_with_ids)
             else:
-                await self.app(scope, body_receive, send_with_ids)
+                await self.app(scope, body[0], send_with_ids)
         except Exception as exc:
             # Answered here rather than by Starlette's last-resort handler, which
             # would re-raise it to the server and log the trace a second time.
@@ -112,7 +180,29 @@ class RequestContextMiddleware:
             for token in reversed(tokens):
                 token.var.reset(token)
 
-    async def _limited_body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> Receive | None:
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> Any:
+        """The answer to a request refused before its body is read: on the management port,
+        anything but health and metrics."""
+        server = scope.get("server")
+        on_management_port = bool(self.management_port and server and server[1] == self.management_port)
+        if on_management_port and scope.get("path") not in MANAGEMENT_PATHS:
+            return problem(404, "Not found", "the management port serves /health/* and /metrics only", "not-found")
+        return None
+
+    def _body_refusal(self, body: bytes, headers: dict[str, str]) -> Any:
+        """The answer to a body refused before the route reads it: JSON with a number that is not finite."""
+        if body and "json" in headers.get("content-type", "") and has_non_finite_number(body):
+            return problem(
+                400,
+                "Body is not valid JSON",
+                "a number in the body is not finite (NaN, Infinity, or too large for a double)",
+                "malformed-json",
+            )
+        return None
+
+    async def _limited_body(
+        self, scope: Scope, receive: Receive, headers: dict[str, str]
+    ) -> tuple[Receive, bytes] | None:
         """Read the whole body (they are small: at most `max_body_bytes`) and replay it to the app;
         None when it is over the limit."""
         if (
@@ -120,7 +210,7 @@ class RequestContextMiddleware:
             and "content-length" not in headers
             and "transfer-encoding" not in headers
         ):
-            return receive
+            return receive, b""
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             return None
@@ -147,7 +237,7 @@ class RequestContextMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        return replay
+        return replay, body
 
     async def _too_large(self, send: Send) -> None:
         body = json.dumps(

@@ -5,11 +5,18 @@ Each failure answers `application/problem+json` with `type`, `title`,
 JSON pointer into the body, or the name of a parameter). An unexpected
 exception becomes a 500 problem carrying the request id, with the trace in
 the log only; the database being unreachable is a 503 with Retry-After.
+
+A problem says enough to fix the request and no more: at most the first
+`MAX_ERRORS` field errors, with `error_count` saying how many there were;
+a value of the caller's (an id, a name) echoed back only up to `MAX_ECHO`
+characters; details in the platform's own words, never a library's message
+or a Python representation of an exception.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,6 +34,31 @@ PROBLEM_JSON = "application/problem+json"
 # Absolute URIs that need no web site behind them; stable identifiers clients can switch on.
 PROBLEM_BASE = "urn:opp:problem:"
 
+MAX_ERRORS = 20  # field errors listed in one answer; `error_count` says how many there were
+MAX_ECHO = 40  # characters of a caller's value (a quoted id, a field name) repeated in an answer
+MAX_DETAIL = 300  # characters of a detail
+_LONG = MAX_ECHO + 1
+_QUOTED = re.compile(rf"'([^'\n]{{{_LONG},}})'|\"([^\"\n]{{{_LONG},}})\"")
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shorten_echoes(text: str, limit: int = MAX_DETAIL) -> str:
+    """A detail with every quoted value in it cut to `MAX_ECHO` characters, and itself to `limit`."""
+    text = _QUOTED.sub(lambda m: "'" + clip(m.group(1) or m.group(2) or "") + "'", text)
+    return clip(text, limit)
+
+
+def _member(value: Any) -> Any:
+    """An extension member as answered: strings (often the caller's ids) cut short, lists too."""
+    if isinstance(value, str):
+        return clip(value, 2 * MAX_ECHO)
+    if isinstance(value, list):
+        return [_member(v) for v in value[:MAX_ERRORS]]
+    return value
+
 
 def problem(
     status: int,
@@ -37,26 +69,70 @@ def problem(
     headers: dict[str, str] | None = None,
     **members: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": shorten_echoes(detail),
+    }
     request_id = request_id_var.get()
     if request_id:
         body["request_id"] = request_id
-    body.update({k: v for k, v in members.items() if v is not None})
+    errors, count = members.pop("errors", None), members.pop("error_count", None)
+    body.update({k: _member(v) for k, v in members.items() if v is not None})
+    if errors:
+        body["errors"] = [_error(e) for e in errors[:MAX_ERRORS]]
+        body["error_count"] = len(errors) if count is None else count
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _error(error: dict[str, Any]) -> dict[str, Any]:
+    """One field error as answered: its detail and pointer cut short."""
+    item = {k: _member(v) for k, v in error.items()}
+    if isinstance(error.get("detail"), str):
+        item["detail"] = shorten_echoes(error["detail"], 2 * MAX_ECHO + 80)
+    if isinstance(error.get("pointer"), str):
+        item["pointer"] = "/".join(clip(part) for part in error["pointer"].split("/"))
+    return item
+
+
+# Field errors in the platform's words, by pydantic's error type (the rest keep pydantic's
+# wording, which names the expected form and never repeats the input).
+_DETAILS = {
+    "missing": "required",
+    "extra_forbidden": "unknown field: this body takes no such field",
+    "json_invalid": "not valid JSON",
+}
+
+
+def _detail(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind in _DETAILS:
+        return _DETAILS[kind]
+    context = error.get("ctx") or {}
+    if kind == "value_error" and isinstance(context.get("error"), Exception):
+        return str(context["error"])  # the platform's own validators speak for themselves
+    message = str(error.get("msg", "invalid"))
+    if message.startswith("value is not a valid email address"):
+        return "not a valid email address"
+    return message.removeprefix("Value error, ")
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[list[dict[str, Any]], int]:
+    """The first `MAX_ERRORS` field errors as answered, and how many there were (only those
+    are worded: a body with 60,000 unknown fields costs the same as one with 20)."""
+    found = exc.errors()
     errors = []
-    for error in exc.errors():
+    for error in found[:MAX_ERRORS]:
         location = [str(part) for part in error.get("loc", ())]
-        item: dict[str, Any] = {"detail": error.get("msg", "invalid"), "type": error.get("type", "invalid")}
+        item: dict[str, Any] = {"detail": _detail(error), "type": error.get("type", "invalid")}
         if location and location[0] == "body":
             item["pointer"] = "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in location[1:])
         elif location:
             item["in"] = location[0]
             item["parameter"] = ".".join(location[1:])
         errors.append(item)
-    return errors
+    return errors, len(found)
 
 
 _STATUS_SLUGS = {
@@ -77,14 +153,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         members = dict(exc.extensions)
         if getattr(exc, "errors", None):
             members["errors"] = exc.errors
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, StaleVersion) and members.get("current_version") is None:
             members.pop("current_version", None)
-        return problem(exc.status, exc.title, exc.detail, exc.slug, headers=headers, **members)
+        return problem(exc.status, exc.title, exc.detail, exc.slug, headers=headers or None, **members)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc)
+        errors, count = _validation_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
             return problem(
                 400,
@@ -92,8 +170,11 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "the request body could not be parsed as JSON",
                 "malformed-json",
                 errors=errors,
+                error_count=count,
             )
-        return problem(422, "Invalid input", "the request has invalid fields", "invalid-input", errors=errors)
+        return problem(
+            422, "Invalid input", "the request has invalid fields", "invalid-input", errors=errors, error_count=count
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -14,7 +14,7 @@ from opp_shared.errors import InvalidInput
 from opp_shared.pagination import decode_cursor, encode_cursor
 from opp_shared.repository import Repository
 from opp_shared.web.http import PageQuery
-from opp_shared.web.security import Reader, requires
+from opp_shared.web.security import Operator, Reader, is_operator, requires
 
 
 def operations_router() -> APIRouter:
@@ -24,16 +24,29 @@ def operations_router() -> APIRouter:
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/health/ready", summary="The database and Kafka are reachable and the workers are well")
+    @router.get(
+        "/health/ready",
+        summary="The database and Kafka are reachable and the workers are well",
+        description="Answers only `ok` (200) or `unavailable` (503). Which check failed, and why, is shown "
+        "to an admin token or on the management port.",
+    )
     async def ready(request: Request) -> JSONResponse:
         ok, checks = await request.app.state.runtime.readiness()
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+        body: dict[str, Any] = {"status": "ok" if ok else "unavailable"}
+        if await is_operator(request):
+            body["checks"] = checks
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @router.get("/asyncapi.json", summary="The events this service publishes (AsyncAPI 3.0)")
     async def asyncapi(request: Request) -> dict[str, Any]:
         return request.app.state.runtime.asyncapi()
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (an admin token, or the management port)",
+        response_class=Response,
+        dependencies=[Operator],
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
