@@ -210,6 +210,13 @@ def positive(money: Money) -> Money:
     return money
 
 
+class MoneyIn(Money):
+    """Money in a request body: as `Money`, and a member it does not know is refused (422)
+    instead of dropped, as request bodies are strict (`opp_shared.fields.StrictBody`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 # Request fields: `budget: NonNegativeMoney`, `amount: PositiveMoney`.
 NonNegativeMoney = Annotated[Money, AfterValidator(non_negative)]
 PositiveMoney = Annotated[Money, AfterValidator(positive)]

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from opp_shared.money import CurrencyMismatch, Money, NonNegativeMoney, PositiveMoney, Totals, exponent, parse
+from opp_shared.money import CurrencyMismatch, Money, MoneyIn, NonNegativeMoney, PositiveMoney, Totals, exponent, parse
 
 
 @pytest.mark.parametrize(("currency", "places"), [("JPY", 0), ("CNY", 2), ("EUR", 2), ("KWD", 3), ("CLF", 4)])
@@ -123,3 +123,14 @@ def test_request_fields_can_refuse_negative_or_zero_amounts():
         Body(budget={"amount": "1.00", "currency": "EUR"}, award={"amount": "0", "currency": "EUR"})
     schema = Body.model_json_schema()["$defs"]["Money"]["properties"]["amount"]
     assert schema["type"] == "string"
+
+
+def test_money_in_a_request_refuses_a_member_it_does_not_know():
+    assert MoneyIn.model_validate({"amount": "1.50", "currency": "EUR"}).model_dump(mode="json") == {
+        "amount": "1.50",
+        "currency": "EUR",
+    }
+    with pytest.raises(ValidationError):
+        MoneyIn.model_validate({"amount": "1.50", "currency": "EUR", "rate": "7.8"})
+    with pytest.raises(ValidationError):
+        MoneyIn.model_validate({"amount": 1.5, "currency": "EUR"})
