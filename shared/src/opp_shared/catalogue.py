@@ -22,9 +22,9 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "funding.award": ("granted", "closed"),
     "funding.disbursement": ("scheduled", "approved", "paid"),
     "funding.project": ("started", "milestone_reached", "completed", "terminated"),
-    "techtransfer.technology": ("disclosed", "protected", "status_changed", "deadline_approaching"),
-    "techtransfer.license": ("executed", "terminated", "expired"),
-    "techtransfer.royalty_report": ("received", "overdue"),
+    "techtransfer.technology": ("disclosed", "protected", "status_changed", "deadline_approaching", "updated", "patent_recorded", "patent_updated", "rights_reserved", "rights_released"),
+    "techtransfer.license": ("executed", "terminated", "expired", "drafted", "updated", "export_classified", "export_permit_required", "execution_requested", "execution_refused", "activated"),
+    "techtransfer.royalty_report": ("received", "overdue", "opened", "payment_recorded"),
     "techtransfer.distribution": ("made",),
     "notifications.delivery": ("failed",),
     # ---- end of the generated lines ----
