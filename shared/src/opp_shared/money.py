@@ -210,6 +210,14 @@ def positive(money: Money) -> Money:
     return money
 
 
+def of_account(currency: str) -> str:
+    """A currency money can be kept in: ISO 4217 with a minor unit (`XXX` and `XAU` are ISO
+    4217 codes too, but no amount can be kept in them). For a request's currency field:
+    `Annotated[CurrencyCode, AfterValidator(of_account)]`; ValueError otherwise (a 422)."""
+    exponent(currency)
+    return currency
+
+
 class MoneyIn(Money):
     """Money in a request body: as `Money`, and a member it does not know is refused (422)
     instead of dropped, as request bodies are strict (`opp_shared.fields.StrictBody`)."""

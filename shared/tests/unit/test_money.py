@@ -5,7 +5,17 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from opp_shared.money import CurrencyMismatch, Money, MoneyIn, NonNegativeMoney, PositiveMoney, Totals, exponent, parse
+from opp_shared.money import (
+    CurrencyMismatch,
+    Money,
+    MoneyIn,
+    NonNegativeMoney,
+    PositiveMoney,
+    Totals,
+    exponent,
+    of_account,
+    parse,
+)
 
 
 @pytest.mark.parametrize(("currency", "places"), [("JPY", 0), ("CNY", 2), ("EUR", 2), ("KWD", 3), ("CLF", 4)])
@@ -134,3 +144,10 @@ def test_money_in_a_request_refuses_a_member_it_does_not_know():
         MoneyIn.model_validate({"amount": "1.50", "currency": "EUR", "rate": "7.8"})
     with pytest.raises(ValidationError):
         MoneyIn.model_validate({"amount": 1.5, "currency": "EUR"})
+
+
+def test_a_currency_of_account_has_a_minor_unit():
+    assert of_account("JPY") == "JPY"
+    for code in ("XXX", "XAU", "XDR"):
+        with pytest.raises(ValueError):
+            of_account(code)

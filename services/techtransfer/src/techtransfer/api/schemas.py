@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
 from opp_shared.fields import CurrencyCode, Day, Key, LongText, Name, Reference, ShortText, StrictBody
-from opp_shared.money import MoneyIn, non_negative, positive
+from opp_shared.money import MoneyIn, non_negative, of_account, positive
 from techtransfer.domain.distribution import CostKind
 from techtransfer.domain.license import ExportClassification, ReportFrequency
 from techtransfer.domain.rights import LicenseKind
@@ -22,6 +22,7 @@ from techtransfer.domain.technology import PatentStatus, jurisdiction_code
 from techtransfer.domain.values import Percent, normal_territory
 
 Amount = Annotated[MoneyIn, AfterValidator(non_negative)]
+Currency = Annotated[CurrencyCode, AfterValidator(of_account)]
 PositiveAmount = Annotated[MoneyIn, AfterValidator(positive)]
 PersonId = Annotated[Key, Field(description="The person's id: the `sub` of their token")]
 Keyword = Annotated[ShortText, StringConstraints(max_length=60)]
@@ -126,7 +127,7 @@ class DraftLicense(StrictBody):
     field_of_use: FieldOfUse
     effective_from: Day | None = Field(None, description="Default: the day of execution")
     expires_on: Day | None = Field(None, description="None for an assignment")
-    currency: CurrencyCode = Field(description="Every amount of the license is in it")
+    currency: Currency = Field(description="Every amount of the license is in it")
     upfront_fee: Amount | None = None
     royalty_rate: Percent | None = Field(None, description='Percent of the revenue, a decimal string: "3.5"')
     minimum_annual_royalty: Amount | None = None
@@ -149,7 +150,7 @@ class EditLicense(StrictBody):
     field_of_use: FieldOfUse | None = None
     effective_from: Day | None = None
     expires_on: Day | None = None
-    currency: CurrencyCode | None = None
+    currency: Currency | None = None
     upfront_fee: Amount | None = None
     royalty_rate: Percent | None = None
     minimum_annual_royalty: Amount | None = None
@@ -180,7 +181,7 @@ class TerminateLicense(StrictBody):
 class OpenReport(StrictBody):
     license_id: Reference
     period_start: Day = Field(description="The first day of one of the license's reporting periods")
-    currency: CurrencyCode | None = Field(None, description="Default: the license's currency")
+    currency: Currency | None = Field(None, description="Default: the license's currency")
 
 
 class ReceiveReport(StrictBody):

@@ -269,13 +269,12 @@ def _validated(**fields: Any) -> Technology:
 EDITABLE = ("title", "description", "keywords", "department", "readiness_level", "origin_project_id", "inventors")
 
 
-def disclose(*, today: date, disclosed_on: date | None = None, **fields: Any) -> Change:
-    day = disclosed_on or today
-    if day > today:
+def disclose(*, today: date, disclosed_on: date | str | None = None, **fields: Any) -> Change:
+    technology = _validated(disclosed_on=disclosed_on or today, **fields)
+    if technology.disclosed_on > today:
         raise InvalidInput(
             "disclosed_on cannot be in the future", errors=[{"pointer": "#/disclosed_on", "detail": "after today"}]
         )
-    technology = _validated(disclosed_on=day, **fields)
     return Change(_event("disclosed"), technology.state(), {"origin_project_id": technology.origin_project_id})
 
 
