@@ -156,3 +156,13 @@ def test_a_license_that_would_be_expired_is_not_executed():
     license = apply(classified(drafted(effective_from="2020-01-01", expires_on="2027-03-01")))
     with pytest.raises(RuleViolation):
         rules.check_executable(license, TODAY, licensee_country=DE, university_country=CN)
+
+
+def test_a_license_reaches_back_at_most_three_years():
+    rules.check_executable(
+        apply(classified(drafted(effective_from="2024-03-01"))), TODAY, licensee_country=DE, university_country=CN
+    )
+    with pytest.raises(RuleViolation, match="3 years"):
+        rules.check_executable(
+            apply(classified(drafted(effective_from="2024-02-29"))), TODAY, licensee_country=DE, university_country=CN
+        )

@@ -35,7 +35,7 @@ from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from opp_shared.lifecycle import Lifecycle
 from opp_shared.money import Money
 from techtransfer.domain.rights import Grant, LicenseKind
-from techtransfer.domain.values import Percent, Territory, field_key
+from techtransfer.domain.values import Percent, Territory, add_months, field_key
 
 
 class LicenseStatus(StrEnum):
@@ -57,6 +57,7 @@ LIFE = Lifecycle(
     },
 )
 IN_FORCE = frozenset({L.EXECUTED, L.ACTIVE})
+MOST_MONTHS_BACK = 36  # how far before its execution a license's term may start
 ENDED = frozenset({L.TERMINATED, L.EXPIRED})
 
 
@@ -363,6 +364,13 @@ def check_executable(current: License, today: date, *, licensee_country: str, un
         raise RuleViolation(blocker, export=current.export.model_dump(mode="json"))
     if current.expires_on is not None and current.expires_on <= today:
         raise RuleViolation(f"the license would already have expired on {current.expires_on.isoformat()}")
+    earliest = add_months(today, -MOST_MONTHS_BACK)
+    if current.effective_from is not None and current.effective_from < earliest:
+        # Each period since would fall due at once; a settlement that reaches further back is a payment, not periods.
+        raise RuleViolation(
+            f"a license reaches back at most {MOST_MONTHS_BACK // 12} years before its execution "
+            f"(effective_from {earliest.isoformat()} or later)"
+        )
 
 
 def request_execution(
