@@ -234,6 +234,12 @@ async def test_drafting_is_idempotent_per_key(office):
     first, replayed = await office.licenses.draft(fields, CreateRequest("officer", "k1", fields))
     again, replayed_again = await office.licenses.draft(fields, CreateRequest("officer", "k1", fields))
     assert first.id == again.id and not replayed and replayed_again
+    # A retry is answered even after the licensee was archived (a new draft would be refused).
+    await office.partner(status="archived")
+    late, replayed_late = await office.licenses.draft(fields, CreateRequest("officer", "k1", fields))
+    assert late.id == first.id and replayed_late
+    with pytest.raises(RuleViolation):
+        await office.licenses.draft(fields, CreateRequest("officer", "k2", fields))
     assert (
         first.state["upfront_fee"] == {"amount": "0.00", "currency": "USD"} and first.state["report_grace_days"] == 30
     )

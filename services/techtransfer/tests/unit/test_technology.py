@@ -263,3 +263,9 @@ def test_an_assignment_transfers_the_technology_for_good():
     with pytest.raises(RuleViolation):  # nothing more can be granted
         rules.reserve(transferred, grant("lic_b", kind="non_exclusive", territory=("US",)), frozenset({"exe_lic_a"}))
     assert apply(rules.release(transferred, "lic_a", "x")).status == "transferred"
+    # A patent record sent again with its Idempotency-Key is answered, even now; a new one is refused.
+    recorded = apply(rules.record_patent(technology, patent("pat_1"), TODAY))
+    gone = apply(rules.put_in_force(recorded, "lic_a", "exe_lic_a"))
+    assert rules.record_patent(gone, patent("pat_1"), TODAY) is None
+    with pytest.raises(IllegalTransition):
+        rules.record_patent(gone, patent("pat_2", application_number="CN2"), TODAY)

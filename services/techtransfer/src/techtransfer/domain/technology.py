@@ -356,8 +356,7 @@ def _patent(fields: dict[str, Any]) -> PatentRecord:
 def record_patent(current: Technology, fields: dict[str, Any], today: date) -> Change | None:
     """Add a patent record. `fields["id"]` is fixed by the caller (from the Idempotency-Key
     when there is one): the same record sent again changes nothing, another record under
-    the same id is refused."""
-    _editable(current)
+    the same id is refused. A replay is answered even once the technology can change no more."""
     record = _patent(fields)
     existing = next((p for p in current.patents if p.id == record.id), None)
     if existing is not None:
@@ -367,6 +366,7 @@ def record_patent(current: Technology, fields: dict[str, Any], today: date) -> C
             "this Idempotency-Key was already used with a different request",
             errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": "reused with a different body"}],
         )
+    _editable(current)
     _check_patent_dates(record, today)
     updated = current.evolve(patents=[*current.patents, record])
     return Change(

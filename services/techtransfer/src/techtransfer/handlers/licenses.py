@@ -104,12 +104,16 @@ class LicenseCommands:
         }
         # Bad terms are refused (422) before the references are looked at (409).
         rules.draft(licensee_country=self.university_country, university_country=self.university_country, **fields)
-        country = await self._usable_licensee_country(fields["licensee_id"])
-        await self._require_technologies(fields["technology_ids"])
-        change = rules.draft(licensee_country=country, university_country=self.university_country, **fields)
-        return await self.repository.create_once(
-            "techtransfer.licenses.draft", request, lambda license_id: self.repository.create(license_id, change)
-        )
+
+        async def create(license_id: str) -> Snapshot:
+            # Checked only when the draft is new: a retry of one made before answers it, even
+            # if its licensee has been archived or a technology assigned since.
+            country = await self._usable_licensee_country(fields["licensee_id"])
+            await self._require_technologies(fields["technology_ids"])
+            change = rules.draft(licensee_country=country, university_country=self.university_country, **fields)
+            return await self.repository.create(license_id, change)
+
+        return await self.repository.create_once("techtransfer.licenses.draft", request, create)
 
     async def edit(self, license_id: str, edits: dict[str, Any], *, if_match: int | None) -> Snapshot:
         current = await self.repository.read(license_id)
