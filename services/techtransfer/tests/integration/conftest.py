@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from opp_shared.clock import ManualClock
-from opp_shared.testing.helpers import auth, event_publisher, eventually, running, settings_for
+from opp_shared.testing.helpers import auth, eventually, running, settings_for
 from techtransfer.main import create_app
 from techtransfer.settings import TechtransferSettings
 
@@ -101,12 +101,6 @@ async def api(settings, clock):
 def techtransfer_api():
     """Wraps a client of an app the test started itself (for restarts and second copies)."""
     return TechtransferApi
-
-
-@pytest.fixture
-async def publish(servers, namespace):
-    async with event_publisher(servers.kafka_bootstrap, namespace) as send:
-        yield send
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ crash shows as the 500 problem a real client would see.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +22,7 @@ import httpx
 import pytest
 
 from opp_shared.clock import ManualClock
+from opp_shared.testing.bad_input import case, fill, judge, problem_of, send
 from opp_shared.testing.helpers import auth, event_publisher, eventually, new_namespace, settings_for
 from techtransfer.main import create_app
 from techtransfer.settings import TechtransferSettings
@@ -30,7 +30,6 @@ from techtransfer.settings import TechtransferSettings
 WRITER = auth("techtransfer_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
 JSON = {"content-type": "application/json"}
-PROBLEM = "application/problem+json"
 
 T = "/api/v1/technologies"
 L = "/api/v1/licenses"
@@ -205,70 +204,6 @@ async def world(servers):
 
 
 # -- how a case is sent and judged -----------------------------------------------------------
-
-
-def problem_of(
-    answer: httpx.Response, status: int, *, pointer: str | None = None, parameter: str | None = None
-) -> dict[str, Any]:
-    assert answer.status_code == status, f"expected {status}, got {answer.status_code}: {answer.text[:600]}"
-    assert answer.headers["content-type"] == PROBLEM, answer.headers.get("content-type")
-    body = answer.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    assert body["type"].startswith("urn:opp:problem:"), body["type"]
-    if pointer is not None:
-        assert pointer in [e.get("pointer") for e in body.get("errors", [])], f"no error points at {pointer}: {body}"
-    if parameter is not None:
-        assert parameter in [e.get("parameter") for e in body.get("errors", [])], f"no error names {parameter}: {body}"
-    return body
-
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def fill(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return _PLACEHOLDER.sub(lambda m: ids.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [fill(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {fill(k, ids): fill(v, ids) for k, v in value.items()}
-    return value
-
-
-@dataclass
-class Case:
-    method: str
-    path: str
-    status: int
-    body: Any = None
-    content: bytes | None = None
-    headers: dict[str, str] = field(default_factory=lambda: dict(WRITER))
-    params: dict[str, Any] | None = None
-    pointer: str | None = None
-    parameter: str | None = None
-    json_body: bool = True
-    expect: dict[str, Any] | None = None  # members the problem must carry
-
-
-NO_BODY = object()
-
-
-def case(id_: str, method: str, path: str, status: int, body: Any = NO_BODY, **options) -> Any:
-    if body is NO_BODY:
-        options.setdefault("json_body", False)
-        body = None
-    return pytest.param(Case(method, path, status, body=body, **options), id=id_)
-
-
-async def send(world: World, c: Case) -> httpx.Response:
-    kwargs: dict[str, Any] = {"headers": fill(c.headers, world.ids)}
-    if c.params is not None:
-        kwargs["params"] = fill(c.params, world.ids)
-    if c.content is not None:
-        kwargs["content"] = c.content
-    elif c.json_body:
-        kwargs["json"] = fill(c.body, world.ids)
-    return await world.client.request(c.method, fill(c.path, world.ids), **kwargs)
 
 
 def without(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -820,10 +755,7 @@ ALL_CASES = [
 @pytest.mark.parametrize("c", ALL_CASES)
 async def test_bad_input_answers_a_problem_and_changes_nothing(world, c):
     before = await world.snapshot()
-    answer = await send(world, c)
-    body = problem_of(answer, c.status, pointer=c.pointer, parameter=c.parameter)
-    for member, value in fill(c.expect or {}, world.ids).items():
-        assert body.get(member) == value, (member, body)
+    judge(await send(world.client, c, world.ids, writer=WRITER), c, world.ids)
     assert await world.snapshot() == before, "a refused request changed something"
 
 

@@ -6,6 +6,7 @@ from opp_shared.clock import ManualClock
 from opp_shared.envelope import CloudEvent, make_data
 from opp_shared.repository import CreateRequest
 from opp_shared.testing.fakes import InMemoryPorts
+from techtransfer.domain import license as license_rules
 from techtransfer.main import wire
 from techtransfer.settings import TechtransferSettings
 
@@ -78,6 +79,16 @@ class Office:
 
     async def execute(self, license_id):
         return await self.licenses.execute(license_id, "officer", if_match=None)
+
+    async def request_only(self, license_id, attempt):
+        """Record an execution's request, as a process would that then dies."""
+        country = (await self.licenses.repository.read(license_id)).licensee_country
+        return await self.licenses.repository.change(
+            license_id,
+            lambda lic: license_rules.request_execution(
+                lic, attempt, self.today(), "officer", licensee_country=country, university_country="CN"
+            ),
+        )
 
     async def deliver_new_events(self, since: int = 0) -> int:
         events = self.ports.events()[since:]

@@ -115,12 +115,7 @@ async def test_a_race_lost_after_the_precheck_is_refused_and_its_partial_rights_
     l1 = await office.draft([b])
     l2 = await office.draft([a, b], licensee="ptn_bosch")
     # L2's request is recorded (its precheck passed), then L1 is executed before L2 reserves.
-    await office.licenses.repository.change(
-        l2.id,
-        lambda lic: license_rules.request_execution(
-            lic, "exe_l2", office.today(), "x", licensee_country="DE", university_country="CN"
-        ),
-    )
+    await office.request_only(l2.id, "exe_l2")
     await office.execute(l1.id)
     with pytest.raises(RuleViolation) as refused:
         await office.licenses.drive(l2.id, "exe_l2")
@@ -140,12 +135,7 @@ async def test_a_crash_after_the_request_is_completed_by_the_follow_up(office):
     license = await office.draft([technology.id])
     seen = len(office.ports.events())
     # The process records the request and dies before reserving anything.
-    await office.licenses.repository.change(
-        license.id,
-        lambda lic: license_rules.request_execution(
-            lic, "exe_1", office.today(), "x", licensee_country="DE", university_country="CN"
-        ),
-    )
+    await office.request_only(license.id, "exe_1")
     with pytest.raises(RuleViolation):  # meanwhile its terms are locked
         await office.licenses.edit(license.id, {"notes": "x"}, if_match=None)
     await office.deliver_new_events(seen)  # `execution_requested` comes back through Kafka
@@ -158,12 +148,7 @@ async def test_a_crash_between_reservation_and_outcome_is_completed_and_the_gran
     await office.partner("ptn_bosch", name="Bosch", country="DE")
     technology = await office.technology()
     license = await office.draft([technology.id])
-    pending = await office.licenses.repository.change(
-        license.id,
-        lambda lic: license_rules.request_execution(
-            lic, "exe_1", office.today(), "x", licensee_country="DE", university_country="CN"
-        ),
-    )
+    pending = await office.request_only(license.id, "exe_1")
     grant = license_rules.grant_of(license.id, office.licenses.repository.kind.read(pending), "exe_1")
     await office.licenses._reserve(technology.id, grant)  # ... and the process dies here
     rival = await office.draft([technology.id], licensee="ptn_bosch")
@@ -179,12 +164,7 @@ async def test_a_refused_attempts_leftover_grant_does_not_block(office):
     await office.partner("ptn_bosch", name="Bosch", country="DE")
     technology = await office.technology()
     license = await office.draft([technology.id])
-    pending = await office.licenses.repository.change(
-        license.id,
-        lambda lic: license_rules.request_execution(
-            lic, "exe_1", office.today(), "x", licensee_country="DE", university_country="CN"
-        ),
-    )
+    pending = await office.request_only(license.id, "exe_1")
     grant = license_rules.grant_of(license.id, office.licenses.repository.kind.read(pending), "exe_1")
     await office.licenses._reserve(technology.id, grant)
     # Its outcome is recorded as refused, and the release never happened (a crash).
