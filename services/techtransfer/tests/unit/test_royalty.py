@@ -29,6 +29,7 @@ def executed_license(**extra) -> License:
         "minimum_annual_royalty": {"amount": "10000.00", "currency": "EUR"},
         "report_grace_days": 30,
         "effective_from": "2027-02-10",
+        "owner_id": "officer.wang",
         **extra,
     }
     license = License.from_state(license_rules.draft(licensee_country="CN", university_country="CN", **fields).state)
@@ -113,6 +114,7 @@ def apply(change) -> RoyaltyReport:
 def test_a_report_is_received_with_revenue_and_the_service_computes_what_is_due():
     report = opened()
     assert report.status == "due" and report.period_minimum == eur("2500.00") and report.outstanding is None
+    assert report.owner_id == "officer.wang"  # whom an overdue report concerns, by person id
     received = apply(rules.receive(report, eur("100000.00"), date(2027, 7, 20), "Q2", date(2027, 7, 21)))
     assert (received.royalty_earned, received.minimum_top_up, received.royalty_due) == (
         eur("3500.00"),

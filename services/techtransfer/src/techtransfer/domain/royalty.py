@@ -141,6 +141,7 @@ class RoyaltyReport(AggregateState):
     partner_ids: list[str]
     technology_ids: list[str]
     title: str  # the license's, for lists and portfolios
+    owner_id: str | None = None  # the license's owner when the report was opened: whom an overdue report concerns
     period_start: date
     period_end: date
     due_on: date
@@ -187,6 +188,7 @@ def open_report(license_id: str, current: License, period: Period, currency: str
         partner_ids=[current.licensee_id],
         technology_ids=current.technology_ids,
         title=current.title,
+        owner_id=current.owner_id,
         period_start=period.start,
         period_end=period.end,
         due_on=period.due_on,
