@@ -34,8 +34,9 @@ def follow_ups(licenses: LicenseCommands) -> EventRouter:
 
     async def refused(event: CloudEvent) -> None:
         attempt = event.change.get("attempt")
-        if event.subject and isinstance(attempt, str):
-            await licenses.release_rights(event.subject, "execution refused", attempt=attempt)
+        named = event.state.get("technology_ids")
+        if event.subject and isinstance(attempt, str) and isinstance(named, list):
+            await licenses.release_rights(event.subject, "execution refused", attempt=attempt, technology_ids=named)
 
     async def ended(event: CloudEvent) -> None:
         if event.subject:

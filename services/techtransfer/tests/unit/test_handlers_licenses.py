@@ -223,3 +223,21 @@ async def test_drafting_is_idempotent_per_key(office):
     assert (
         first.state["upfront_fee"] == {"amount": "0.00", "currency": "USD"} and first.state["report_grace_days"] == 30
     )
+
+
+async def test_a_refused_attempts_grants_go_even_if_the_license_was_edited_before_the_follow_up(office):
+    await office.partner()
+    first, second = (await office.technology()).id, (await office.technology()).id
+    license = await office.draft([first])
+    pending = await office.request_only(license.id, "exe_1")
+    grant = license_rules.grant_of(license.id, office.licenses.repository.kind.read(pending), "exe_1")
+    await office.licenses._reserve(first, grant)
+    seen = len(office.ports.events())
+    # Refused, and the process dies before releasing; the license is then moved to another technology.
+    await office.licenses.repository.change(
+        license.id, lambda lic: license_rules.refuse_execution(lic, "exe_1", "x", None)
+    )
+    await office.licenses.edit(license.id, {"technology_ids": [second]}, if_match=None)
+    assert [g.license_id for g in (await office.technologies.repository.read(first)).grants] == [license.id]
+    await office.deliver_new_events(seen)  # `execution_refused` names the technologies of its time
+    assert (await office.technologies.repository.read(first)).grants == []

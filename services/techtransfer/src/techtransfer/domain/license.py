@@ -177,16 +177,6 @@ class License(AggregateState):
     def pending_attempt(self) -> str | None:
         return self.execution.attempt if self.execution and self.execution.state == "pending" else None
 
-    def grant(self, attempt: str) -> Grant:
-        return Grant(
-            license_id="",  # set by the caller, who knows the id
-            attempt=attempt,
-            licensee_id=self.licensee_id,
-            kind=self.kind,
-            territory=self.territory,
-            field_of_use=self.field_of_use,
-        )
-
     def counts(self, attempt: str) -> bool:
         """Whether a grant reserved by `attempt` still counts (its execution is pending or in force)."""
         if self.execution is None or self.execution.attempt != attempt:
@@ -210,7 +200,15 @@ def _event(action: str) -> str:
 
 
 def grant_of(license_id: str, current: License, attempt: str) -> Grant:
-    return current.grant(attempt).model_copy(update={"license_id": license_id})
+    """The rights an execution attempt of the license reserves in each of its technologies."""
+    return Grant(
+        license_id=license_id,
+        attempt=attempt,
+        licensee_id=current.licensee_id,
+        kind=current.kind,
+        territory=current.territory,
+        field_of_use=current.field_of_use,
+    )
 
 
 # -- drafting and editing ----------------------------------------------------------------------

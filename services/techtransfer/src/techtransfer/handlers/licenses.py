@@ -259,9 +259,14 @@ class LicenseCommands:
                 stale.add(grant.attempt)
         return frozenset(stale)
 
-    async def release_rights(self, license_id: str, reason: str, *, attempt: str | None = None) -> None:
-        current = await self.repository.read(license_id)
-        for technology_id in sorted(current.technology_ids):
+    async def release_rights(
+        self, license_id: str, reason: str, *, attempt: str | None = None, technology_ids: list[str] | None = None
+    ) -> None:
+        """Drop the license's grants (of one attempt, or all) in its technologies: those it
+        names now, or those it named when the attempt was refused (it may have been edited since)."""
+        if technology_ids is None:
+            technology_ids = (await self.repository.read(license_id)).technology_ids
+        for technology_id in sorted(technology_ids):
             await self.technologies.change(
                 technology_id, lambda t: technology_rules.release(t, license_id, reason, attempt)
             )
