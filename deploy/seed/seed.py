@@ -1,7 +1,9 @@
-"""Load the sample data set (`data.py` beside this file) into the running partners and funding services.
+"""Load the sample data set (`data.py`, `techtransfer_data.py` beside this file) into the
+running partners, funding and techtransfer services.
 
     make seed                                   # after `make up`
-    .venv/bin/python deploy/seed/seed.py [--url http://127.0.0.1:8001] [--funding-url http://127.0.0.1:8002] [-v]
+    .venv/bin/python deploy/seed/seed.py [--url http://127.0.0.1:8001] [--funding-url http://127.0.0.1:8002]
+        [--techtransfer-url http://127.0.0.1:8003] [--services partners,funding,techtransfer] [--verbose]
 
 Everything goes through the HTTP API, as any client's data would: partners
 are registered, agreements drafted and taken through their life cycle
@@ -10,11 +12,14 @@ renewed, one amended, joint research centers established. Then, in funding:
 funds sponsored by seeded partners, their calls, proposals taken to review and
 a decision (reviews given with the reviewer's own token), awards,
 disbursements, and projects (the U-I-U project, a commissioned R&D contract, a
-project from an award). Nothing touches the database directly, so the events,
-reminders and views of the other services follow as they would in use.
-Funding learns of partners and their agreements from partners' events: while
-its views have not caught up, it refuses a reference (409) and the seed waits
-for them (up to a minute).
+project from an award). Then, in techtransfer: technologies disclosed with
+their patents, licensed to the seeded enterprises (export classified,
+executed), and the reports of their ended periods opened, received and partly
+paid, one payment distributed. Nothing touches the database directly, so the
+events, reminders and views of the other services follow as they would in
+use. Funding and techtransfer learn of partners (and funding of agreements)
+from partners' events: while their views have not caught up, they refuse a
+reference (409) and the seed waits for them (up to a minute).
 
 Running it again creates nothing new:
 - every creating POST carries an `Idempotency-Key` derived from the item's
@@ -32,10 +37,13 @@ Running it again creates nothing new:
 
 Configuration: `--url` or `OPP_SEED_PARTNERS_URL` (default
 http://127.0.0.1:8001), `--funding-url` or `OPP_SEED_FUNDING_URL` (default
-http://127.0.0.1:8002); the tokens are made here with `issue_local_token`,
-signed with `OPP_JWT_SECRET` (default: the local development secret), for
-sub `seed` with role `partnerships_officer` (partners) and `funding_officer`
-(funding), and for each reviewer's own person id, with no role.
+http://127.0.0.1:8002), `--techtransfer-url` or `OPP_SEED_TECHTRANSFER_URL`
+(default http://127.0.0.1:8003), `--services` or `OPP_SEED_SERVICES` (default
+`partners,funding,techtransfer`); the tokens are made here with
+`issue_local_token`, signed with `OPP_JWT_SECRET` (default: the local
+development secret), for sub `seed` with role `partnerships_officer`
+(partners), `funding_officer` (funding) and `techtransfer_officer`
+(techtransfer), and for each reviewer's own person id, with no role.
 
 Exit status: 0 done (also when there was nothing new), 1 the service answered
 something unexpected (the problem document is printed), 2 the service could
@@ -52,7 +60,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -65,11 +73,15 @@ from opp_shared.settings import LOCAL_JWT_SECRET
 
 DEFAULT_URL = "http://127.0.0.1:8001"
 DEFAULT_FUNDING_URL = "http://127.0.0.1:8002"
+DEFAULT_TECHTRANSFER_URL = "http://127.0.0.1:8003"
+SERVICES = ("partners", "funding", "techtransfer")
 SUB = "seed"
 ROLE = "partnerships_officer"
 FUNDING_ROLE = "funding_officer"
+TECHTRANSFER_ROLE = "techtransfer_officer"
 # How long the seed waits for funding's views of partners and agreements to catch up.
 CATCH_UP_SECONDS = 60.0
+
 # The service's "today" is the office's calendar day (its `timezone` setting).
 OFFICE_TIMEZONE = os.environ.get("OPP_TIMEZONE", "Asia/Shanghai")
 
@@ -759,13 +771,262 @@ def _compact(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+# -- technology transfer (techtransfer_data.py, into the techtransfer service) ----------------
+
+
+@dataclass
+class TechtransferSummary:
+    technologies: Tally = field(default_factory=Tally)
+    licenses: Tally = field(default_factory=Tally)
+    reports: Tally = field(default_factory=Tally)
+    steps: int = 0  # life-cycle actions, receipts, payments and distributions recorded
+
+    @property
+    def nothing_new(self) -> bool:
+        return self.steps == 0 and not (self.technologies.created or self.licenses.created or self.reports.created)
+
+    def lines(self) -> list[str]:
+        return [
+            f"technologies: {self.technologies}",
+            f"licenses:     {self.licenses}",
+            f"royalty reports: {self.reports}",
+            f"techtransfer steps taken: {self.steps}",
+        ]
+
+
+class TechtransferSeeder:
+    """Technologies with their patents, licenses to the seeded enterprises taken to execution,
+    the reports of their ended periods, some received and paid, and one distribution.
+
+    Every step is idempotent: creates carry Idempotency-Keys, a royalty report is opened
+    once per license and period by the service itself, and life-cycle steps start from the
+    current state. The licensee must be known to techtransfer's partner directory, which
+    follows the partners service's events: a 409 naming the partner is waited out."""
+
+    def __init__(
+        self,
+        api: Api,
+        data: ModuleType,
+        partner_ids: dict[str, str],
+        today: date,
+        say: Callable[[str], None] = lambda _: None,
+        *,
+        directory_wait: float = 60.0,
+    ) -> None:
+        self.api = api
+        self.data = data
+        self.partner_ids = partner_ids
+        self.today = today
+        self.say = say
+        self.directory_wait = directory_wait
+        self.summary = TechtransferSummary()
+        self.technology_ids: dict[str, str] = {}
+
+    def run(self) -> TechtransferSummary:
+        for technology in self.data.TECHNOLOGIES:
+            self.technology(technology)
+        for license in self.data.LICENSES:
+            self.license(license)
+        return self.summary
+
+    def day(self, value: Any) -> str:
+        return value.on(self.today).isoformat()
+
+    def post(self, path: str, body: Any, doing: str, *, key: str | None = None, ok: tuple[int, ...] = (200, 201)):
+        response = self.api.call("POST", path, body=body, key=key)
+        if response.status_code not in ok:
+            raise unexpected(response, doing)
+        return response
+
+    def step(self, path: str, body: Any, doing: str) -> dict[str, Any]:
+        state = self.post(path, body, doing).json()
+        self.summary.steps += 1
+        self.say(doing)
+        return state
+
+    # -- technologies ---------------------------------------------------------------
+
+    def technology(self, t: Any) -> None:
+        body = _compact(
+            {
+                "title": t.title,
+                "department": t.department,
+                "readiness_level": t.readiness_level,
+                "keywords": list(t.keywords),
+                "description": t.description,
+                "inventors": [
+                    {"person_id": i.person_id, "name": i.name, "unit": i.unit, "share": i.share} for i in t.inventors
+                ],
+            }
+        )
+        doing = f"disclosing technology {t.title!r}"
+        response = self.post("/api/v1/technologies", body, doing, key=f"seed:technology:{t.key}")
+        state, created = response.json(), not replayed(response)
+        self.technology_ids[t.key] = state["id"]
+        tally(self.summary.technologies, created)
+        self.say(f"{'created' if created else 'exists '}  technology {t.title} ({state['id']})")
+        path = f"/api/v1/technologies/{state['id']}"
+        for p in t.patents:
+            patent = _compact(
+                {
+                    "jurisdiction": p.jurisdiction,
+                    "application_number": p.application_number,
+                    "publication_number": p.publication_number,
+                    "priority_date": self.day(p.priority),
+                    "filing_date": self.day(p.filed),
+                    "status": p.status,
+                    "grant_date": self.day(p.filed) if p.status == "granted" else None,
+                }
+            )
+            doing = f"recording patent {p.application_number}"
+            response = self.api.call("POST", f"{path}/patents", body=patent, key=f"seed:patent:{p.key}")
+            if key_reused(response):  # its dates are relative to the day of the first run
+                recorded = [(x["jurisdiction"], x["application_number"]) for x in self.api.get(path, doing)["patents"]]
+                if (p.jurisdiction, p.application_number) not in recorded:
+                    raise unexpected(response, doing)
+            elif response.status_code != 201:
+                raise unexpected(response, doing)
+            else:
+                self.summary.steps += 0 if replayed(response) else 1
+        state = self.api.get(path, doing)
+        # disclosed -> evaluated -> (protected, with a patent) -> available, as far as the data says
+        plan = ["evaluate"] + (["protect"] if t.patents else []) + (["offer"] if t.reach == "available" else [])
+        done = {"disclosed": 0, "evaluated": 1, "protected": 2 if t.patents else 1, "available": len(plan)}
+        for action in plan[done.get(state["status"], len(plan)) :]:
+            state = self.step(f"{path}/{action}", None, f"{action} technology {t.title!r}")
+
+    # -- licenses ---------------------------------------------------------------------
+
+    def license(self, lic: Any) -> None:
+        effective_from = lic.effective_from.on(self.today)
+        amount = {"amount": None, "currency": lic.currency}
+        body = _compact(
+            {
+                "title": lic.title,
+                "licensee_id": self.partner_ids[lic.licensee],
+                "technology_ids": [self.technology_ids[t] for t in lic.technologies],
+                "kind": lic.kind,
+                "territory": list(lic.territory),
+                "field_of_use": lic.field_of_use,
+                "currency": lic.currency,
+                "effective_from": effective_from.isoformat(),
+                "expires_on": (
+                    effective_from.replace(year=effective_from.year + lic.expires_in_years) - timedelta(days=1)
+                ).isoformat()
+                if lic.expires_in_years
+                else None,
+                "upfront_fee": {**amount, "amount": lic.upfront_fee},
+                "royalty_rate": lic.royalty_rate,
+                "minimum_annual_royalty": {**amount, "amount": lic.minimum_annual_royalty},
+                "report_frequency": lic.report_frequency,
+                "report_grace_days": lic.report_grace_days,
+                "owner": self.data.OFFICE,
+            }
+        )
+        doing = f"drafting license {lic.title!r}"
+        response = self.draft(body, doing, f"seed:license:{lic.key}")
+        if key_reused(response):  # its dates are relative to the day of the first run
+            state, created = self.find_license(lic, body, doing), False
+        else:
+            state, created = response.json(), not replayed(response)
+        tally(self.summary.licenses, created)
+        self.say(f"{'created' if created else 'exists '}  license {lic.title} ({state['id']})")
+        path = f"/api/v1/licenses/{state['id']}"
+        state = self.api.get(path, doing)
+        if state["status"] == "negotiating":
+            classification, permit = lic.export
+            if state["export"]["required"] and state["export"]["classification"] is None:
+                self.step(
+                    f"{path}/export-classification",
+                    _compact({"classification": classification, "permit_reference": permit}),
+                    f"classifying the export of {lic.title!r} as {classification}",
+                )
+            state = self.step(f"{path}/execute", None, f"executing license {lic.title!r}")
+        if lic.reports:
+            self.reports(lic, state)
+
+    def draft(self, body: dict[str, Any], doing: str, key: str) -> httpx.Response:
+        """Draft, waiting while the licensee is not yet in techtransfer's partner directory."""
+        deadline = time.monotonic() + self.directory_wait
+        while True:
+            response = self.api.call("POST", "/api/v1/licenses", body=body, key=key)
+            problem = _problem(response) if response.status_code == 409 else None
+            waiting = isinstance(problem, dict) and problem.get("partner_id") == body["licensee_id"]
+            if not waiting or time.monotonic() > deadline:
+                if response.status_code != 201 and not key_reused(response):
+                    raise unexpected(response, doing + " (is its licensee known to techtransfer yet?)")
+                return response
+            time.sleep(1.0)
+
+    def find_license(self, lic: Any, body: dict[str, Any], doing: str) -> dict[str, Any]:
+        for item in self.api.all("/api/v1/licenses", doing, licensee_id=body["licensee_id"]):
+            if item["title"] == lic.title:
+                return item
+        raise SeedError(f"{doing}: its Idempotency-Key was used with other data, and no license of that title is found")
+
+    def reports(self, lic: Any, license: dict[str, Any]) -> None:
+        """Open the report of every period that has ended, oldest first (the service knows the
+        periods: each report names its end, the next period starts the day after, and a
+        period not yet ended is refused); receive, pay and distribute as the data says."""
+        start = license["effective_from"]
+        plans = iter(lic.reports)
+        while True:
+            body = {"license_id": license["id"], "period_start": start}
+            response = self.api.call("POST", "/api/v1/royalty-reports", body=body)
+            if response.status_code == 409:
+                return  # this period has not ended yet
+            if response.status_code not in (200, 201):
+                raise unexpected(response, f"opening the report of {lic.title!r} from {start}")
+            report = response.json()
+            tally(self.summary.reports, response.status_code == 201)
+            start = (date.fromisoformat(report["period_end"]) + timedelta(days=1)).isoformat()
+            plan = next(plans, None)
+            if plan is None or plan.revenue is None:
+                continue
+            path = f"/api/v1/royalty-reports/{report['id']}"
+            if report["status"] in ("due", "overdue"):
+                revenue = {"revenue": {"amount": plan.revenue, "currency": lic.currency}, "reference": "seed"}
+                report = self.step(f"{path}/receive", revenue, f"receiving {lic.title!r} from {report['period_start']}")
+            if plan.paid:
+                payment = {"amount": {"amount": plan.paid, "currency": lic.currency}}
+                key = f"seed:payment:{lic.key}:{report['period_start']}"
+                response = self.post(f"{path}/payments", payment, f"recording a payment on {report['id']}", key=key)
+                self.summary.steps += 0 if replayed(response) else 1
+                if plan.distribute:
+                    self.distribute(lic, report["id"], response.headers["Location"].rsplit("/", 1)[1])
+
+    def distribute(self, lic: Any, report_id: str, payment_id: str) -> None:
+        body = {
+            "technology_id": self.technology_ids[lic.technologies[0]],
+            "royalty_report_id": report_id,
+            "payment_id": payment_id,
+            "direct_costs": [
+                {
+                    "kind": "patent_fee",
+                    "amount": {"amount": lic.direct_costs, "currency": lic.currency},
+                    "description": "PCT filing fees",
+                }
+            ],
+        }
+        response = self.post("/api/v1/distributions", body, f"distributing payment {payment_id}", ok=(201,))
+        self.summary.steps += 0 if replayed(response) else 1
+
+
+def tally(counter: Tally, created: bool) -> None:
+    if created:
+        counter.created += 1
+    else:
+        counter.existing += 1
+
+
 # -- the data, checked before anything is sent --------------------------------------------
 
 
-def load_data() -> ModuleType:
-    """`data.py` beside this file, whether this runs as a script or is imported from its path."""
-    path = Path(__file__).resolve().with_name("data.py")
-    spec = importlib.util.spec_from_file_location("opp_seed_data", path)
+def load_data(name: str = "data") -> ModuleType:
+    """`<name>.py` beside this file (`data.py`, `techtransfer_data.py`), whether this runs as a
+    script or is imported from its path."""
+    path = Path(__file__).resolve().with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"opp_seed_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
@@ -851,6 +1112,22 @@ def check_funding_data(data: ModuleType, partners: set[str]) -> list[str]:
     return problems
 
 
+def check_techtransfer_data(data: ModuleType, techtransfer: ModuleType) -> list[str]:
+    """Licensees and technologies the techtransfer data names must exist."""
+    partners = {p.key for p in data.PARTNERS}
+    technologies = {t.key for t in techtransfer.TECHNOLOGIES}
+    problems = [
+        f"license {x.key}: unknown partner {x.licensee!r}" for x in techtransfer.LICENSES if x.licensee not in partners
+    ]
+    problems += [
+        f"license {x.key}: unknown technology {t!r}"
+        for x in techtransfer.LICENSES
+        for t in x.technologies
+        if t not in technologies
+    ]
+    return problems
+
+
 def office_today() -> date:
     return datetime.now(ZoneInfo(OFFICE_TIMEZONE)).date()
 
@@ -860,7 +1137,8 @@ def office_today() -> date:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Load the sample data set into the running partners service, through its API."
+        description="Load the sample data set into the running services (partners, funding, techtransfer), "
+        "through their APIs."
     )
     parser.add_argument(
         "--url",
@@ -872,14 +1150,32 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("OPP_SEED_FUNDING_URL", DEFAULT_FUNDING_URL),
         help="the funding service (default: $OPP_SEED_FUNDING_URL or %(default)s)",
     )
+    parser.add_argument(
+        "--techtransfer-url",
+        default=os.environ.get("OPP_SEED_TECHTRANSFER_URL", DEFAULT_TECHTRANSFER_URL),
+        help="the techtransfer service (default: $OPP_SEED_TECHTRANSFER_URL or %(default)s)",
+    )
+    parser.add_argument(
+        "--services",
+        default=os.environ.get("OPP_SEED_SERVICES", ",".join(SERVICES)),
+        help="which services to load, comma-separated; partners always (default: $OPP_SEED_SERVICES or %(default)s)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default: %(default)s)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each item and action")
     args = parser.parse_args(argv)
 
     url = args.url.rstrip("/")
+    funding_url = args.funding_url.rstrip("/")
+    techtransfer_url = args.techtransfer_url.rstrip("/")
+    chosen = {s.strip() for s in args.services.split(",")}
+    unknown = chosen - set(SERVICES)
+    if unknown:
+        print(f"seed: unknown services {sorted(unknown)}; choose among {', '.join(SERVICES)}", file=sys.stderr)
+        return 1
     today = office_today()
     data = load_data()
-    problems = check_data(data, today)
+    techtransfer = load_data("techtransfer_data") if "techtransfer" in chosen else None
+    problems = check_data(data, today) + (check_techtransfer_data(data, techtransfer) if techtransfer else [])
     if problems:
         print(
             "seed: the data set cannot be loaded as it is:", *(f"  - {p}" for p in problems), sep="\n", file=sys.stderr
@@ -887,40 +1183,52 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     secret = os.environ.get("OPP_JWT_SECRET", LOCAL_JWT_SECRET)
-    funding_url = args.funding_url.rstrip("/")
     say = print if args.verbose else (lambda _: None)
 
     def client(base_url: str, sub: str, roles: list[str]) -> httpx.Client:
         token = issue_local_token(secret, sub, roles)
         return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=args.timeout)
 
-    service, where, option = "partners", url, "--url or OPP_SEED_PARTNERS_URL"
+    lines: list[str] = []
+    nothing_new = True
+    service, where = "partners", url
     try:
         with client(url, SUB, [ROLE]) as partners_client:
             api = Api(partners_client)
             api.check()
             seeder = Seeder(api, data, today, say)
             summary = seeder.run()
-        service, where, option = "funding", funding_url, "--funding-url or OPP_SEED_FUNDING_URL"
-        reviewers: dict[str, httpx.Client] = {}
+        lines += [f"seed: {url}", *(f"  {line}" for line in summary.lines())]
+        nothing_new &= summary.nothing_new
+        if "funding" in chosen:
+            service, where = "funding", funding_url
+            reviewers: dict[str, httpx.Client] = {}
 
-        def reviewer(person_id: str) -> Api:
-            if person_id not in reviewers:
-                reviewers[person_id] = client(funding_url, person_id, [])
-            return Api(reviewers[person_id])
+            def reviewer(person_id: str) -> Api:
+                if person_id not in reviewers:
+                    reviewers[person_id] = client(funding_url, person_id, [])
+                return Api(reviewers[person_id])
 
-        try:
-            with client(funding_url, SUB, [FUNDING_ROLE]) as funding_client:
-                funding_api = Api(funding_client)
-                funding_api.check("funding", "/api/v1/funds")
-                funding = FundingSeeder(funding_api, reviewer, data, today, seeder.partner_ids, say).run()
-        finally:
-            for reviewer_client in reviewers.values():
-                reviewer_client.close()
+            try:
+                with client(funding_url, SUB, [FUNDING_ROLE]) as funding_client:
+                    funding_api = Api(funding_client)
+                    funding_api.check("funding", "/api/v1/funds")
+                    funding = FundingSeeder(funding_api, reviewer, data, today, seeder.partner_ids, say).run()
+            finally:
+                for reviewer_client in reviewers.values():
+                    reviewer_client.close()
+            lines += [f"seed: {funding_url}", *(f"  {line}" for line in funding.lines())]
+            nothing_new &= funding.nothing_new
+        if techtransfer is not None:
+            service, where = "techtransfer", techtransfer_url
+            with client(techtransfer_url, SUB, [TECHTRANSFER_ROLE]) as techtransfer_client:
+                found = TechtransferSeeder(Api(techtransfer_client), techtransfer, seeder.partner_ids, today, say).run()
+            lines += [f"seed: {techtransfer_url}", *(f"  {line}" for line in found.lines())]
     except Unreachable as exc:
         print(
             f"seed: cannot reach the {service} service at {where} ({exc}).\n"
-            f"Is the platform up? `make up` starts it; {option} point the seed elsewhere.",
+            "Is the platform up? `make up` starts it; --url, --funding-url, --techtransfer-url (or "
+            "OPP_SEED_PARTNERS_URL, OPP_SEED_FUNDING_URL, OPP_SEED_TECHTRANSFER_URL) point the seed elsewhere.",
             file=sys.stderr,
         )
         return 2
@@ -934,14 +1242,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Nothing loaded so far is lost: fix the cause and run `make seed` again.", file=sys.stderr)
         return 1
 
-    last = (
-        "nothing new: the data set was already loaded"
-        if summary.nothing_new and funding.nothing_new
-        else "sample data set loaded"
-    )
-    print(
-        f"seed: {url}, {funding_url}", *(f"  {line}" for line in [*summary.lines(), *funding.lines(), last]), sep="\n"
-    )
+    if "funding" in chosen:
+        lines.append("  nothing new: the data set was already loaded" if nothing_new else "  sample data set loaded")
+    print(*lines, sep="\n")
     return 0
 
 

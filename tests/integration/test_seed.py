@@ -1,5 +1,5 @@
-"""`make seed` (deploy/seed/seed.py) against real partners and funding processes on the test
-servers: the data set loads through the HTTP API with the shape the office expects, and a
+"""`make seed` (deploy/seed/seed.py) against real partners, funding and techtransfer processes on the
+test servers: the data set loads through the HTTP API with the shape the office expects, and a
 second run, as a script the way `make seed` starts it, adds nothing."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
@@ -32,7 +33,7 @@ def load_seed() -> ModuleType:
     return module
 
 
-def service_process(service, servers, namespace, tmp_path) -> ServiceProcess:
+def start(service, servers, namespace, tmp_path):
     env = {
         "OPP_MONGO_URL": servers.mongo_url,
         "OPP_MONGO_DATABASE": f"{namespace}_{service}",
@@ -40,31 +41,31 @@ def service_process(service, servers, namespace, tmp_path) -> ServiceProcess:
         "OPP_KAFKA_NAMESPACE": f"{namespace}.",
         "OPP_KAFKA_TOPIC_PARTITIONS": "2",
         "OPP_RELAY_POLL_SECONDS": "0.2",
-        "OPP_SCHEDULER_INTERVAL_SECONDS": "1",  # so that the expiry reminders fire while the test looks
+        "OPP_SCHEDULER_INTERVAL_SECONDS": "1",  # so that the reminders fire while the test looks
         "OPP_LEASE_SLOT_SECONDS": "2",
         "OPP_LOG_JSON": "false",
     }
-    return ServiceProcess(service, env, tmp_path).start()
+    process = ServiceProcess(service, env, tmp_path).start()
+    try:
+        process.wait_until()
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.fixture
 def partners(servers, namespace, tmp_path):
-    process = service_process("partners", servers, namespace, tmp_path)
-    try:
-        process.wait_until()
-        yield process
-    finally:
-        process.stop()
+    yield from start("partners", servers, namespace, tmp_path)
 
 
 @pytest.fixture
 def funding(servers, namespace, tmp_path, partners):
-    process = service_process("funding", servers, namespace, tmp_path)
-    try:
-        process.wait_until()
-        yield process
-    finally:
-        process.stop()
+    yield from start("funding", servers, namespace, tmp_path)
+
+
+@pytest.fixture
+def techtransfer(servers, namespace, tmp_path, partners):
+    yield from start("techtransfer", servers, namespace, tmp_path)
 
 
 class Reader:
@@ -110,7 +111,7 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
     data = seed.load_data()
     today = seed.office_today()
 
-    assert seed.main(["--url", partners.url, "--funding-url", funding.url]) == 0
+    assert seed.main(["--url", partners.url, "--funding-url", funding.url, "--services", "partners,funding"]) == 0
     out = capsys.readouterr().out
     n_agreements = len(data.AGREEMENTS) + len(data.RENEWALS)
     assert f"partners:   {len(data.PARTNERS)} created, 0 already there" in out, out
@@ -244,7 +245,12 @@ def test_the_seed_loads_the_data_set_through_the_api_and_a_second_run_adds_nothi
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "OPP_SEED_PARTNERS_URL": partners.url, "OPP_SEED_FUNDING_URL": funding.url},
+        env={
+            **os.environ,
+            "OPP_SEED_PARTNERS_URL": partners.url,
+            "OPP_SEED_FUNDING_URL": funding.url,
+            "OPP_SEED_SERVICES": "partners,funding",
+        },
     )
     assert second.returncode == 0, second.stdout + second.stderr
     assert f"partners:   0 created, {len(data.PARTNERS)} already there" in second.stdout, second.stdout
@@ -302,6 +308,90 @@ def check_funding(funding, partners, ids, data, out):
     # Partners' portfolio shows the fund, from funding's own events.
     portfolio = lambda: partners.get(f"/api/v1/partners/{ids['University of Cambridge']}/portfolio")  # noqa: E731
     assert eventually(lambda: cambridge_fund["id"] in {f["id"] for f in portfolio()["funds"]}), portfolio()
+
+
+def test_the_seed_loads_technology_transfer_and_a_second_run_adds_nothing(partners, techtransfer, capsys):
+    seed = load_seed()
+    data = seed.load_data("techtransfer_data")
+    today = seed.office_today()
+    argv = ["--url", partners.url, "--techtransfer-url", techtransfer.url, "--services", "partners,techtransfer"]
+    assert seed.main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"technologies: {len(data.TECHNOLOGIES)} created, 0 already there" in out, out
+    assert f"licenses:     {len(data.LICENSES)} created, 0 already there" in out, out
+
+    api = Reader(techtransfer.url)
+    partner_ids = {p["name"]: p["id"] for p in Reader(partners.url).all("/api/v1/partners")}
+    licenses = {lic["kind"]: lic for lic in api.all("/api/v1/licenses")}
+    assert set(licenses) == {"exclusive", "non_exclusive", "assignment"}
+    exclusive, worldwide, assignment = licenses["exclusive"], licenses["non_exclusive"], licenses["assignment"]
+    # One exclusive license in one territory, one worldwide non-exclusive, one assignment, to seeded enterprises.
+    assert exclusive["territory"] == ["DE"] and exclusive["partner_ids"] == [partner_ids["Siemens AG"]]
+    assert exclusive["export"]["classification"] == "restricted" and exclusive["export"]["permit_reference"]
+    assert worldwide["territory"] == ["worldwide"] and worldwide["partner_ids"] == [
+        partner_ids["Microsoft Corporation"]
+    ]
+    assert assignment["partner_ids"] == [partner_ids["Toyota Motor Corporation"]]
+    assert all(lic["status"] in ("executed", "active") for lic in licenses.values())
+    technologies = {t["id"]: t for t in api.all("/api/v1/technologies")}
+    assert technologies[assignment["technology_ids"][0]]["status"] == "transferred"
+    assert technologies[exclusive["technology_ids"][0]]["status"] == "licensed"
+    assert {t["status"] for t in technologies.values()} == {"licensed", "transferred", "evaluated"}
+
+    # Royalty reports: the ended periods, most received, some paid, the latest still due.
+    reports = api.all("/api/v1/royalty-reports", license_id=exclusive["id"])
+    assert len(reports) >= 4 and {r["status"] for r in reports} >= {"received"}
+    assert any(r["royalty_paid"]["amount"] != "0.00" for r in reports)
+    totals = api.get("/api/v1/royalty-reports/totals", licensee_id=partner_ids["Siemens AG"])["totals"]
+    assert [t["currency"] for t in totals] == ["EUR"] and totals[0]["royalty_due"]["amount"] != "0.00"
+    [distribution] = api.all("/api/v1/distributions")
+    parts = sum(Decimal(p["amount"]["amount"]) for p in distribution["parts"])
+    assert parts + Decimal(distribution["costs_recovered"]["amount"]) == Decimal(distribution["income"]["amount"])
+
+    # The separator's priority year ends within 90 days: its reminder goes out.
+    separator = exclusive["technology_ids"][0]
+    assert eventually(
+        lambda: any(
+            e["type"].endswith("deadline_approaching")
+            for e in api.get(f"/api/v1/technologies/{separator}/history")["items"]
+        )
+    )
+
+    # A second run, as `make seed` starts it: nothing new.
+    before = [len(api.all(f"/api/v1/{r}")) for r in ("technologies", "licenses", "royalty-reports", "distributions")]
+    second = subprocess.run(
+        [sys.executable, str(SEED)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "OPP_SEED_PARTNERS_URL": partners.url,
+            "OPP_SEED_TECHTRANSFER_URL": techtransfer.url,
+            "OPP_SEED_SERVICES": "partners,techtransfer",
+        },
+    )
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"technologies: 0 created, {len(data.TECHNOLOGIES)} already there" in second.stdout, second.stdout
+    assert f"licenses:     0 created, {len(data.LICENSES)} already there" in second.stdout, second.stdout
+    assert "royalty reports: 0 created" in second.stdout and "techtransfer steps taken: 0" in second.stdout
+    after = [len(api.all(f"/api/v1/{r}")) for r in ("technologies", "licenses", "royalty-reports", "distributions")]
+    assert after == before
+
+    # A run weeks later: the dates relative to the day differ, so the keys meet other bodies;
+    # the seed finds what it made by its natural keys instead, and still adds nothing.
+    capsys.readouterr()
+    seed.office_today = lambda: today + timedelta(days=40)
+    assert seed.main(argv) == 0
+    later = capsys.readouterr().out
+    assert f"licenses:     0 created, {len(data.LICENSES)} already there" in later, later
+    assert "techtransfer steps taken: 0" in later, later
+    assert [len(api.all(f"/api/v1/{r}")) for r in ("technologies", "licenses", "distributions")] == [
+        before[0],
+        before[1],
+        before[3],
+    ]
 
 
 def test_the_seed_says_plainly_when_the_service_is_unreachable(capsys):

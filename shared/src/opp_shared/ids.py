@@ -8,6 +8,7 @@ and a cursor that is just the last id, without a second index.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -28,6 +29,19 @@ def new_id(prefix: str, *, now_ms: int | None = None) -> str:
         raise ValueError(f"id prefix must be lower-case letters and digits, got {prefix!r}")
     millis = int(time.time() * 1000) if now_ms is None else now_ms
     value = (millis & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
+    return f"{prefix}_{_base32(value, 26)}"
+
+
+def derived_id(prefix: str, key: str, *, at_ms: int) -> str:
+    """An id with the layout of `new_id` made from a key instead of chance: the same key
+    always gives the same id. For an aggregate that must exist at most once per key (the
+    royalty report of one license's period): its first event record `<id>:1` can then be
+    inserted only once, by whichever writer gets there first. `at_ms` takes the place of
+    the creation time, so such ids still sort by it."""
+    if not prefix.isalnum() or not prefix.islower():
+        raise ValueError(f"id prefix must be lower-case letters and digits, got {prefix!r}")
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:10], "big")
+    value = (at_ms & ((1 << 48) - 1)) << 80 | digest
     return f"{prefix}_{_base32(value, 26)}"
 
 

@@ -22,7 +22,6 @@ import iso4217
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     WithJsonSchema,
     field_serializer,
@@ -211,19 +210,24 @@ def positive(money: Money) -> Money:
     return money
 
 
-def only_amount_and_currency(value: Any) -> Any:
-    """A request's money has no other member (`Money` itself ignores extra members, so that a
-    consumer reading another service's events is not broken by a field added later)."""
-    if isinstance(value, dict):
-        extra = sorted(str(k) for k in value if k not in ("amount", "currency"))
-        if extra:
-            raise ValueError(f"money has an amount and a currency only, not {', '.join(extra)}")
-    return value
+def of_account(currency: str) -> str:
+    """A currency money can be kept in: ISO 4217 with a minor unit (`XXX` and `XAU` are ISO
+    4217 codes too, but no amount can be kept in them). For a request's currency field:
+    `Annotated[CurrencyCode, AfterValidator(of_account)]`; ValueError otherwise (a 422)."""
+    exponent(currency)
+    return currency
+
+
+class MoneyIn(Money):
+    """Money in a request body: as `Money`, and a member it does not know is refused (422)
+    instead of dropped, as request bodies are strict (`opp_shared.fields.StrictBody`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # Request fields: `budget: NonNegativeMoney`, `amount: PositiveMoney`.
-NonNegativeMoney = Annotated[Money, BeforeValidator(only_amount_and_currency), AfterValidator(non_negative)]
-PositiveMoney = Annotated[Money, BeforeValidator(only_amount_and_currency), AfterValidator(positive)]
+NonNegativeMoney = Annotated[MoneyIn, AfterValidator(non_negative)]
+PositiveMoney = Annotated[MoneyIn, AfterValidator(positive)]
 
 
 class Totals:

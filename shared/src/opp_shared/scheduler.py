@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from opp_shared.claims import Lease
@@ -37,6 +38,22 @@ class Job(Protocol):
     async def run(self, now: datetime) -> int:
         """Fire everything due at `now`; answer how many actions fired."""
         ...
+
+
+class DailyJob:
+    """A job whose rule works on a calendar day (an expiry, a deadline, a due date): it runs
+    `run_on(day)` with the day it is at `now` in the office's calendar (`local_date`,
+    usually `ServiceSettings.local_date`)."""
+
+    def __init__(
+        self, name: str, run_on: Callable[[date], Awaitable[int]], local_date: Callable[[datetime], date]
+    ) -> None:
+        self.name = name
+        self.run_on = run_on
+        self.local_date = local_date
+
+    async def run(self, now: datetime) -> int:
+        return await self.run_on(self.local_date(now))
 
 
 class Scheduler:

@@ -5,7 +5,17 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from opp_shared.money import CurrencyMismatch, Money, NonNegativeMoney, PositiveMoney, Totals, exponent, parse
+from opp_shared.money import (
+    CurrencyMismatch,
+    Money,
+    MoneyIn,
+    NonNegativeMoney,
+    PositiveMoney,
+    Totals,
+    exponent,
+    of_account,
+    parse,
+)
 
 
 @pytest.mark.parametrize(("currency", "places"), [("JPY", 0), ("CNY", 2), ("EUR", 2), ("KWD", 3), ("CLF", 4)])
@@ -121,7 +131,7 @@ def test_request_fields_can_refuse_negative_or_zero_amounts():
         Body(budget={"amount": "-1.00", "currency": "EUR"}, award={"amount": "1.00", "currency": "EUR"})
     with pytest.raises(ValidationError):
         Body(budget={"amount": "1.00", "currency": "EUR"}, award={"amount": "0", "currency": "EUR"})
-    schema = Body.model_json_schema()["$defs"]["Money"]["properties"]["amount"]
+    schema = Body.model_json_schema()["$defs"]["MoneyIn"]["properties"]["amount"]
     assert schema["type"] == "string"
 
 
@@ -129,6 +139,24 @@ def test_request_money_has_no_other_member_while_read_money_ignores_new_ones():
     class Body(BaseModel):
         award: PositiveMoney
 
-    with pytest.raises(ValidationError, match="amount and a currency only"):
+    with pytest.raises(ValidationError):
         Body(award={"amount": "1.00", "currency": "EUR", "rate": "0.5"})
     assert parse({"amount": "1.00", "currency": "EUR", "added_later": True}) == Money.of("1.00", "EUR")
+
+
+def test_money_in_a_request_refuses_a_member_it_does_not_know():
+    assert MoneyIn.model_validate({"amount": "1.50", "currency": "EUR"}).model_dump(mode="json") == {
+        "amount": "1.50",
+        "currency": "EUR",
+    }
+    with pytest.raises(ValidationError):
+        MoneyIn.model_validate({"amount": "1.50", "currency": "EUR", "rate": "7.8"})
+    with pytest.raises(ValidationError):
+        MoneyIn.model_validate({"amount": 1.5, "currency": "EUR"})
+
+
+def test_a_currency_of_account_has_a_minor_unit():
+    assert of_account("JPY") == "JPY"
+    for code in ("XXX", "XAU", "XDR"):
+        with pytest.raises(ValueError):
+            of_account(code)

@@ -25,7 +25,8 @@ from funding.main import create_app
 from funding.settings import FundingSettings
 from opp_shared.clock import ManualClock
 from opp_shared.envelope import CloudEvent, make_data
-from opp_shared.testing.helpers import assert_problem, auth, eventually, fill, new_namespace, settings_for
+from opp_shared.testing.bad_input import fill
+from opp_shared.testing.helpers import assert_problem, auth, eventually, new_namespace, settings_for
 
 WRITER = auth("funding_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")

@@ -29,14 +29,14 @@ import pytest
 from opp_shared.auth import issue_local_token
 from opp_shared.clock import ManualClock
 from opp_shared.settings import LOCAL_JWT_SECRET
-from opp_shared.testing.helpers import auth, fill, new_namespace, settings_for
+from opp_shared.testing.bad_input import Case, case, fill, judge, problem_of, send
+from opp_shared.testing.helpers import auth, new_namespace, settings_for
 from partners.main import create_app
 from partners.settings import PartnersSettings
 
 WRITER = auth("partnerships_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
 JSON = {"content-type": "application/json"}
-PROBLEM = "application/problem+json"
 
 P = "/api/v1/partners"
 A = "/api/v1/agreements"
@@ -163,68 +163,10 @@ async def world(servers):
 # -- how a case is sent and judged -----------------------------------------------------------
 
 
-def problem_of(
-    answer: httpx.Response, status: int, *, pointer: str | None = None, parameter: str | None = None
-) -> dict[str, Any]:
-    """The answer is the RFC 9457 problem with this status (and this field error, when named)."""
-    assert answer.status_code == status, f"expected {status}, got {answer.status_code}: {answer.text[:600]}"
-    assert answer.headers["content-type"] == PROBLEM, answer.headers.get("content-type")
-    body = answer.json()
-    for member in ("type", "title", "status", "detail"):
-        assert member in body, (member, body)
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"].startswith("urn:opp:problem:"), body["type"]
-    assert isinstance(body["title"], str) and body["title"] and isinstance(body["detail"], str) and body["detail"]
-    if status == 401:
-        assert answer.headers.get("www-authenticate", "").startswith("Bearer"), answer.headers
-    if pointer is not None:
-        pointers = [e.get("pointer") for e in body.get("errors", [])]
-        assert pointer in pointers, f"no error points at {pointer}: {body}"
-    if parameter is not None:
-        parameters = [e.get("parameter") for e in body.get("errors", [])]
-        assert parameter in parameters, f"no error names {parameter}: {body}"
-    return body
-
-
-@dataclass
-class Case:
-    method: str
-    path: str
-    status: int
-    body: Any = None  # sent as JSON unless `content` is given
-    content: bytes | None = None
-    headers: dict[str, str] = field(default_factory=lambda: dict(WRITER))
-    params: dict[str, Any] | None = None
-    pointer: str | None = None
-    parameter: str | None = None
-    json_body: bool = True  # send `body` as JSON (False: no body at all)
-
-
-NO_BODY = object()
-
-
-def case(id_: str, method: str, path: str, status: int, body: Any = NO_BODY, *, marks=(), **options) -> Any:
-    if body is NO_BODY:
-        options.setdefault("json_body", False)
-        body = None
-    return pytest.param(Case(method, path, status, body=body, **options), id=id_, marks=marks)
-
-
-async def send(world: World, c: Case) -> httpx.Response:
-    kwargs: dict[str, Any] = {"headers": fill(c.headers, world.ids)}
-    if c.params is not None:
-        kwargs["params"] = fill(c.params, world.ids)
-    if c.content is not None:
-        kwargs["content"] = c.content.replace(b"{partner}", world.ids["partner"].encode())
-    elif c.json_body:
-        kwargs["json"] = fill(c.body, world.ids)
-    return await world.client.request(c.method, fill(c.path, world.ids), **kwargs)
-
-
 async def check(world: World, c: Case) -> dict[str, Any]:
     before = await world.snapshot()
-    answer = await send(world, c)
-    body = problem_of(answer, c.status, pointer=c.pointer, parameter=c.parameter)
+    answer = await send(world.client, c, world.ids, writer=WRITER)
+    body = judge(answer, c, world.ids)
     assert await world.snapshot() == before, "a refused request changed something"
     return body
 

@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 
 from opp_shared.auth import issue_local_token
-from opp_shared.envelope import CloudEvent
+from opp_shared.envelope import CloudEvent, make_data
 from opp_shared.settings import LOCAL_JWT_SECRET, ServiceSettings
 from opp_shared.testing.servers import Servers
 
@@ -128,6 +128,43 @@ async def read_topic(
         await consumer.stop()
 
 
+Publish = Callable[..., Awaitable[CloudEvent]]
+
+
+@asynccontextmanager
+async def event_publisher(bootstrap: str, namespace: str) -> AsyncIterator[Publish]:
+    """Publish another service's events to Kafka, as that service would (for a test of a
+    consumer whose producer is not running): `await send(topic, subject, sequence, state,
+    event_type=None, event_id=None)` sends a CloudEvent whose state is `state` plus `id`
+    and `version`, keyed by its subject, to the namespace's topic; answers the event."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+
+    async def send(
+        topic: str,
+        subject: str,
+        sequence: int,
+        state: dict[str, Any],
+        event_type: str | None = None,
+        event_id: str | None = None,
+    ) -> CloudEvent:
+        event = CloudEvent(
+            id=event_id or str(uuid.uuid4()),
+            source=f"/opp/{topic.split('.')[0]}",
+            type=event_type or f"{topic}.updated",
+            subject=subject,
+            sequence=sequence,
+            data=make_data({"id": subject, "version": sequence, **state}),
+        )
+        await producer.send_and_wait(f"{namespace}.{topic}", event.to_json_bytes(), key=subject.encode())
+        return event
+
+    try:
+        yield send
+    finally:
+        await producer.stop()
+
+
 def events_of(records: list[Any], subject: str | None = None) -> list[CloudEvent]:
     events = [CloudEvent.from_json_bytes(r.value) for r in records]
     return [e for e in events if subject is None or e.subject == subject]
@@ -146,15 +183,3 @@ def assert_problem(answer: httpx.Response, status: int, slug: str | None = None)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def fill(value: Any, ids: dict[str, str]) -> Any:
-    """Put ids made at run time into a case written before them: `{partner}` in strings (keys
-    too), recursively through lists and objects; a placeholder with no id stays as written."""
-    if isinstance(value, str):
-        return _PLACEHOLDER.sub(lambda m: ids.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [fill(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {fill(k, ids): fill(v, ids) for k, v in value.items()}
-    return value

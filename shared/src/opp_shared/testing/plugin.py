@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from opp_shared.testing.helpers import new_namespace
+from opp_shared.testing.helpers import Publish, event_publisher, new_namespace
 from opp_shared.testing.servers import Servers, test_servers
 
 
@@ -20,6 +20,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 @pytest.fixture
 def namespace() -> str:
     return new_namespace()
+
+
+@pytest.fixture
+async def publish(servers: Servers, namespace: str) -> AsyncIterator[Publish]:
+    """Publish another service's events to the test's namespace (`helpers.event_publisher`)."""
+    async with event_publisher(servers.kafka_bootstrap, namespace) as send:
+        yield send
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,1 +1,1 @@
-"""Techtransfer: api layer."""
+"""The techtransfer HTTP API: routes and request schemas."""

@@ -1,0 +1,12 @@
+"""Who may do what in the techtransfer service: techtransfer officers and admins write; every role reads."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from opp_shared.auth import Principal, Role
+from opp_shared.web.security import Reader, requires
+
+Writer = Annotated[Principal, Depends(requires(Role.ADMIN, Role.TECHTRANSFER_OFFICER))]
+
+__all__ = ["Reader", "Writer"]
