@@ -9,12 +9,26 @@ from opp_shared.catalogue import all_event_types
 
 from .conftest import event
 
-PARTNERS_TYPES = [t for t in all_event_types() if t.startswith("partners.")]
+
+def test_every_event_type_a_person_acts_on_has_a_default_rule_and_the_rest_are_named():
+    types = set(all_event_types())
+    covered = {t for t in types for rule in DEFAULT_RULES if event_matches(rule.event_types, t)}
+    assert types - covered == set(INFORMATIONAL)
+    assert not set(INFORMATIONAL) & covered, "an informational type has a rule"
 
 
-def test_every_partners_event_type_a_person_acts_on_has_a_default_rule():
-    covered = {t for t in PARTNERS_TYPES for rule in DEFAULT_RULES if event_matches(rule.event_types, t)}
-    assert set(PARTNERS_TYPES) - covered == set(INFORMATIONAL)
+def test_every_rule_names_types_of_the_catalogue():
+    for rule in DEFAULT_RULES:
+        for pattern in rule.event_types:
+            assert any(event_matches([pattern], t) for t in all_event_types()), (rule.id, pattern)
+
+
+def test_money_reads_as_amount_and_currency():
+    rendered = render(
+        TEMPLATES["funding.award.granted"]["en"],
+        event("funding.award.granted", {"title": "Seed grant", "amount": {"amount": "80000.00", "currency": "EUR"}}),
+    )
+    assert rendered.text == "An award of 80000.00 EUR was granted for Seed grant."
 
 
 def test_every_default_rule_is_a_valid_rule_with_a_stable_id():

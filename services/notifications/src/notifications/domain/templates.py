@@ -10,6 +10,7 @@ A template is a set of format strings over the event. The names they may use:
     {kind}       the state's `kind`, in words; {stage} the change's `stage`, in words
     {late}       ", sent late" for a reminder sent late; {reason} ": <reason>" when there is one
     {fields}     the change's `fields`, comma-separated
+    {money[field]} a money field of the state, in words: `1234.50 EUR`
 
 A missing or empty value reads "?", so a template never fails on an event that
 lacks a field. Templates are only names and item look-ups: no attribute access,
@@ -35,7 +36,7 @@ LANGUAGES = ("en", "zh")
 _FIELD = re.compile(r"^[a-z_]+(\[[A-Za-z0-9_]+\])*$")
 _PART = re.compile(r"\[([A-Za-z0-9_]+)\]")
 _NAMES = frozenset(
-    {"name", "s", "c", "type", "subject", "actor", "agreement", "kind", "stage", "late", "reason", "fields"}
+    {"name", "s", "c", "type", "subject", "actor", "agreement", "kind", "stage", "late", "reason", "fields", "money"}
 )
 
 
@@ -115,7 +116,15 @@ def context_of(event: CloudEvent) -> dict[str, Any]:
         "late": ", sent late" if change.get("late") else "",
         "reason": f": {change['reason']}" if change.get("reason") else "",
         "fields": ", ".join(str(f) for f in fields) if isinstance(fields, list) else None,
+        "money": {key: _money(value) for key, value in state.items() if _money(value)},
     }
+
+
+def _money(value: Any) -> str | None:
+    """`{"amount": "1234.50", "currency": "EUR"}` as `1234.50 EUR`; None for anything else."""
+    if isinstance(value, dict) and isinstance(value.get("amount"), str) and isinstance(value.get("currency"), str):
+        return f"{value['amount']} {value['currency']}"
+    return None
 
 
 def render(template: Template, event: CloudEvent) -> Rendered:
