@@ -2,20 +2,30 @@
 
 A service's domain reads an aggregate as its state model, decides, and
 answers with one `Change`: the event type, the aggregate's whole new state
-and what is particular to the event. The write model answers with a
+and what is particular to the event (its `data.change`, which must fit the
+model its event type declares). The write model answers with a
 `Snapshot` (id, version and whole public state). One command makes one
 change to one aggregate; work that spans aggregates runs as a chain of
 events, each change on its own sequence.
 
 `AggregateType` is the one declaration of an aggregate type: its topic, state
-model, id prefix, collection, route and indexes. The runtime derives from it
-the projection, the event description, the history route, the index set-up
-and a typed repository, so a fact about an aggregate type is written once.
+model, the model of each event type's `data.change`, id prefix, collection,
+route and indexes. The runtime derives from it the projection, the event
+contract (AsyncAPI, per-type JSON Schemas), the history route, the index
+set-up and a typed repository, so a fact about an aggregate type is written once.
+
+A change is checked against its event type's change model twice: when the
+domain builds it from `KIND.event(action)` (the name carries the model), and
+when the repository records it. Either way a service cannot publish a
+`data.change` its contract does not describe (docs/conventions.md, "The
+contract, and changing it").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -29,16 +39,94 @@ from opp_shared.ids import new_id
 META_FIELDS = ("id", "version", "created_at", "updated_at")
 
 
+class UndescribedChange(ValueError):
+    """A `data.change` that its event type's change model does not describe: a bug of the domain."""
+
+
+@dataclass(frozen=True)
+class OlderVersion:
+    """An earlier major version of an event type: its change model, how to make it from the
+    current version's change, and the last day (UTC) of its deprecation period. Events
+    recorded up to that day are published in both versions; later ones only in the current."""
+
+    version: int
+    change: type[EventChange]
+    downgrade: Callable[[dict[str, Any]], dict[str, Any]]
+    published_until: date
+
+    def published_for(self, recorded_on: date) -> bool:
+        return recorded_on <= self.published_until
+
+
+class EventChange(BaseModel):
+    """Base of the model of one event type's `data.change`: what is particular to the event.
+
+    A field without a default is in every event of the type; one with a default is
+    there only when the domain sets it. A field the model does not name is refused
+    when the change is built (the contract must describe it first), but subscribers
+    are told to ignore fields they do not know, so adding one later is no break.
+
+    `schema_version` is the event type's major version (its `dataschema` ends in it);
+    `older_versions` the earlier ones, still described for the records that carry
+    them and published beside this one until their deprecation period ends
+    (docs/conventions.md, "A new major version of an event type").
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_version: ClassVar[int] = 1
+    older_versions: ClassVar[tuple[OlderVersion, ...]] = ()
+
+    @classmethod
+    def normalize(cls, change: Mapping[str, Any], event_type: str = "") -> dict[str, Any]:
+        """The change as published (JSON, by alias, only what was given), or UndescribedChange."""
+        try:
+            model = cls.model_validate(dict(change))
+        except ValidationError as exc:
+            what = f"{event_type or cls.__name__}: data.change does not fit {cls.__name__}: {exc}"
+            raise UndescribedChange(what) from exc
+        return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class NoChange(EventChange):
+    """Nothing is particular to the event: its new state says it all."""
+
+
+class FieldsChanged(EventChange):
+    """An edit: which of the state's fields it changed."""
+
+    fields: list[str]
+
+
+class EventType(str):
+    """An event type's name (`partners.partner.registered`) that knows the model of its `data.change`:
+    what `AggregateType.event` answers, so that a `Change` built from it is checked at once."""
+
+    change_model: type[EventChange]
+
+    def __new__(cls, name: str, change_model: type[EventChange]) -> EventType:
+        made = super().__new__(cls, name)
+        made.change_model = change_model
+        return made
+
+
 @dataclass(frozen=True)
 class Change:
     type: str
     state: dict[str, Any]
     change: dict[str, Any] = field(default_factory=dict)
+    # The major version of the event type's contract the change was checked against.
+    schema_version: int = 1
 
     def __post_init__(self) -> None:
         clash = [name for name in META_FIELDS if name in self.state]
         if clash:
             raise ValueError(f"the write model sets {clash}; the domain must not")
+        model = getattr(self.type, "change_model", None)
+        if model is not None:
+            object.__setattr__(self, "change", model.normalize(self.change, self.type))
+            object.__setattr__(self, "schema_version", model.schema_version)
+            object.__setattr__(self, "type", str(self.type))
 
 
 @dataclass(frozen=True)
@@ -126,6 +214,8 @@ class AggregateType(Generic[S]):
     id_prefix: str  # `ptn`, for the ids the server makes
     collection: str  # the MongoDB collection of its current-state documents
     route: str  # `/api/v1/partners`: the API's collection path
+    # The model of `data.change` of each of its event types: every action of the catalogue, no other.
+    changes: Mapping[str, type[EventChange]] = field(default_factory=dict, hash=False)
     indexes: tuple[IndexKeys, ...] = ()  # what its lists and queries filter and sort on
     history_roles: tuple[str, ...] = ()  # who may read its `/history` (default: every role)
 
@@ -134,12 +224,30 @@ class AggregateType(Generic[S]):
             raise ValueError(f"{self.topic!r} is not a topic of the event catalogue")
         if not self.route.startswith("/api/v1/"):
             raise ValueError(f"the route of {self.topic} must start with /api/v1/")
+        missing = [a for a in EVENT_TYPES[self.topic] if a not in self.changes]
+        unknown = [a for a in self.changes if a not in EVENT_TYPES[self.topic]]
+        if missing or unknown:
+            raise ValueError(
+                f"{self.topic} declares the change model of every action of the catalogue and no other: "
+                f"missing {missing}, unknown {unknown}"
+            )
+        for action, model in self.changes.items():
+            if not (isinstance(model, type) and issubclass(model, EventChange)):
+                raise ValueError(f"the change model of {self.topic}.{action} must be an EventChange")
 
-    def event(self, action: str) -> str:
+    def event(self, action: str) -> EventType:
         """The full event type of an action (`registered` -> `partners.partner.registered`)."""
         if action not in EVENT_TYPES[self.topic]:
             raise ValueError(f"{self.topic}.{action} is not in the event catalogue")
-        return f"{self.topic}.{action}"
+        return EventType(f"{self.topic}.{action}", self.changes[action])
+
+    def checked(self, change: Change) -> Change:
+        """`change` as its event type's model publishes it (UndescribedChange if it does not fit)."""
+        topic, _, action = change.type.rpartition(".")
+        if topic != self.topic or action not in self.changes:
+            raise UndescribedChange(f"{change.type!r} is not an event type of {self.topic}")
+        model = self.changes[action]
+        return replace(change, change=model.normalize(change.change, change.type), schema_version=model.schema_version)
 
     def new_id(self) -> str:
         return new_id(self.id_prefix)

@@ -94,5 +94,19 @@ def is_event_type(name: str) -> bool:
     return bool(_EVENT_TYPE.match(name))
 
 
+def schema_uri(event_type: str, version: int = 1) -> str:
+    """The `dataschema` of a major version of an event type: `urn:opp:event-schema:<type>:<version>`."""
+    return f"urn:opp:event-schema:{event_type}:{version}"
+
+
+SCHEMA_URI = re.compile(r"^urn:opp:event-schema:(?P<type>[a-z][a-z_.]*):(?P<version>[1-9][0-9]{0,5})$")
+
+
+def schema_version(event: CloudEvent) -> int | None:
+    """The major version an event's `dataschema` names for its own type, or None when it names none."""
+    found = SCHEMA_URI.match(event.dataschema or "")
+    return int(found["version"]) if found and found["type"] == event.type else None
+
+
 def make_data(state: dict[str, Any], change: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"state": state, "change": change or {}}

@@ -39,7 +39,7 @@ from opp_shared.aggregate import Change, Snapshot
 from opp_shared.catalogue import topic_of
 from opp_shared.clock import Clock, SystemClock, rfc3339
 from opp_shared.documents import MongoDocuments
-from opp_shared.envelope import CloudEvent, make_data
+from opp_shared.envelope import CloudEvent, make_data, schema_uri
 from opp_shared.errors import VersionConflict
 from opp_shared.logs import actor_var, correlation_id_var, event_id_var, request_id_var, traceparent_var
 from opp_shared.mongo import is_duplicate_key
@@ -74,10 +74,6 @@ def record_id(aggregate_id: str, sequence: int) -> str:
     return f"{aggregate_id}:{sequence}"
 
 
-def schema_uri(event_type: str) -> str:
-    return f"urn:opp:event-schema:{event_type}:1"
-
-
 def build_record(
     *,
     source: str,
@@ -106,7 +102,7 @@ def build_record(
         type=change.type,
         subject=aggregate_id,
         time=now,
-        dataschema=schema_uri(change.type),
+        dataschema=schema_uri(change.type, change.schema_version),
         data=make_data(state, change.change),
         sequence=sequence,
         correlationid=meta.correlation_id,

@@ -85,7 +85,7 @@ class Repository(Generic[S]):
 
     async def create(self, aggregate_id: str, change: Change, meta: EventMeta | None = None) -> Snapshot:
         """Record the first change of a new aggregate (VersionConflict if the id exists)."""
-        return await self.events.append(self.kind.topic, aggregate_id, None, change, meta)
+        return await self.events.append(self.kind.topic, aggregate_id, None, self.kind.checked(change), meta)
 
     async def change(
         self,
@@ -125,6 +125,7 @@ class Repository(Generic[S]):
             change = decide(self.kind.read(current))
             if change is None:
                 return current, False
+            change = self.kind.checked(change)  # the contract describes every change recorded
             try:
                 return await self.events.append(self.kind.topic, aggregate_id, current, change, meta), True
             except VersionConflict:

@@ -14,6 +14,7 @@ from opp_shared.lifecycle import Lifecycle
 from opp_shared.locks import KeyedLock, SerialRepository
 from opp_shared.repository import Repository
 from opp_shared.testing.fakes import InMemoryClaims, InMemoryEventStore
+from opp_shared.testing.sample import open_changes
 
 
 class Light(StrEnum):
@@ -60,7 +61,13 @@ class Counter(AggregateState):
 
 
 COUNTER = AggregateType(
-    topic="funding.fund", state=Counter, noun="counter", id_prefix="cnt", collection="counters", route="/api/v1/c"
+    topic="funding.fund",
+    state=Counter,
+    noun="counter",
+    id_prefix="cnt",
+    collection="counters",
+    route="/api/v1/c",
+    changes=open_changes("funding.fund"),
 )
 
 

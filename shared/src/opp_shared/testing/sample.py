@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import ConfigDict
 
-from opp_shared.aggregate import AggregateState, AggregateType
+from opp_shared.aggregate import AggregateState, AggregateType, EventChange
+from opp_shared.catalogue import EVENT_TYPES
 
 
 class Sample(AggregateState):
@@ -13,11 +14,27 @@ class Sample(AggregateState):
     model_config = ConfigDict(frozen=True, extra="allow")
 
 
+class OpenChange(EventChange):
+    """Any `data.change`: the library's own tests are about the write model, not a contract."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+def open_changes(topic: str) -> dict[str, type[EventChange]]:
+    return dict.fromkeys(EVENT_TYPES[topic], OpenChange)
+
+
 def sample_kind(
     topic: str = "partners.partner", collection: str = "partners", noun: str = "partner"
 ) -> AggregateType[Sample]:
     return AggregateType(
-        topic=topic, state=Sample, noun=noun, id_prefix="smp", collection=collection, route="/api/v1/samples"
+        topic=topic,
+        state=Sample,
+        noun=noun,
+        id_prefix="smp",
+        collection=collection,
+        route="/api/v1/samples",
+        changes=open_changes(topic),
     )
 
 

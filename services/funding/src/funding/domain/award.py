@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 from funding.domain.common import Person
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, field_errors, first_error
 from opp_shared.errors import InvalidInput, RuleViolation
 from opp_shared.fields import Instant
 from opp_shared.lifecycle import Lifecycle
@@ -113,9 +113,44 @@ class Award(AggregateState):
         return next((t for t in self.tranches if t.disbursement_id == disbursement_id), None)
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class AwardGranted(EventChange):
+    fund_id: str
+    proposal_id: str
+
+
+class AwardClosed(EventChange):
+    reason: str | None
+    closed_on: date
+
+
+class AwardDisbursementPlanned(EventChange):
+    """Part of the award set aside for a disbursement: the decision that keeps disbursements within it."""
+
+    disbursement_id: str  # the disbursement to be created under this id ...
+    amount: Money
+    disbursement: dict[str, Any]  # ... with these terms (funding creates it from this event)
+
+
+class AwardDisbursementSettled(EventChange):
+    """A planned disbursement was paid, or cancelled and its share released back to the award."""
+
+    disbursement_id: str
+    amount: Money
+
+
 AWARD = AggregateType(
     topic="funding.award",
     state=Award,
+    changes={
+        "granted": AwardGranted,
+        "closed": AwardClosed,
+        "disbursement_planned": AwardDisbursementPlanned,
+        "disbursement_released": AwardDisbursementSettled,
+        "disbursement_paid": AwardDisbursementSettled,
+    },
     noun="award",
     id_prefix="awd",
     collection="awards",

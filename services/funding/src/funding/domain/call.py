@@ -24,7 +24,16 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from funding.domain.common import changed_fields, require_editable
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import (
+    AggregateState,
+    AggregateType,
+    Change,
+    EventChange,
+    FieldsChanged,
+    NoChange,
+    field_errors,
+    first_error,
+)
 from opp_shared.errors import InvalidInput, RuleViolation
 from opp_shared.fields import Instant
 from opp_shared.lifecycle import Lifecycle
@@ -74,9 +83,28 @@ class Call(AggregateState):
         return self.status != CallStatus.CLOSED and self.opens_at <= now < self.closes_at
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class CallOpened(EventChange):
+    opens_at: Instant
+    closes_at: Instant
+
+
+class CallClosed(EventChange):
+    closes_at: Instant
+
+
 CALL = AggregateType(
     topic="funding.call",
     state=Call,
+    changes={
+        "opened": CallOpened,
+        "closed": CallClosed,
+        "scheduled": NoChange,
+        "updated": FieldsChanged,
+        "frozen": FieldsChanged,  # the rules, frozen before the first proposal
+    },
     noun="call",
     id_prefix="cal",
     collection="calls",

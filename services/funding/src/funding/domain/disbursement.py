@@ -19,10 +19,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from funding.domain.common import happened_on
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, field_errors, first_error
 from opp_shared.errors import InvalidInput, RuleViolation
 from opp_shared.lifecycle import Lifecycle
 from opp_shared.money import Money
@@ -78,9 +78,43 @@ class Disbursement(AggregateState):
     cancel_reason: str | None = None
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class DisbursementScheduled(EventChange):
+    award_id: str
+
+
+class DisbursementDeliverableAccepted(EventChange):
+    title: str
+    accepted_by: str
+
+
+class DisbursementApproved(EventChange):
+    approved_by: str
+
+
+class DisbursementPaid(EventChange):
+    paid_on: date
+    scheduled_on: date
+    amount: Money
+
+
+class DisbursementCancelled(EventChange):
+    reason: str
+    from_: DisbursementStatus = Field(alias="from")
+
+
 DISBURSEMENT = AggregateType(
     topic="funding.disbursement",
     state=Disbursement,
+    changes={
+        "scheduled": DisbursementScheduled,
+        "approved": DisbursementApproved,
+        "paid": DisbursementPaid,
+        "cancelled": DisbursementCancelled,
+        "deliverable_accepted": DisbursementDeliverableAccepted,
+    },
     noun="disbursement",
     id_prefix="dsb",
     collection="disbursements",

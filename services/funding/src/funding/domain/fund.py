@@ -28,7 +28,16 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 from funding.domain.common import Person, changed_fields, require_editable
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import (
+    AggregateState,
+    AggregateType,
+    Change,
+    EventChange,
+    FieldsChanged,
+    NoChange,
+    field_errors,
+    first_error,
+)
 from opp_shared.errors import InvalidInput, RuleViolation
 from opp_shared.lifecycle import Lifecycle
 from opp_shared.money import Money
@@ -145,9 +154,49 @@ class Fund(AggregateState):
         return found
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class FundClosed(EventChange):
+    reason: str | None
+    closed_on: date
+
+
+class FundCommitted(EventChange):
+    """Part of the fund set aside for an award: the decision that keeps awards within the budget."""
+
+    award_id: str  # the award to be created under this id ...
+    proposal_id: str
+    amount: Money
+    award: dict[str, Any]  # ... with these terms (funding creates it from this event)
+
+
+class FundDisbursed(EventChange):
+    award_id: str
+    award_paid: Money  # what the award has paid out so far
+
+
+class FundFlagged(EventChange):
+    reason: str | None  # why the fund's sponsors' agreements do not cover it
+    missing_partner_ids: list[str]  # sponsors with no active agreement
+
+
+class FundUnflagged(EventChange):
+    was: str | None  # the reason it was flagged
+
+
 FUND = AggregateType(
     topic="funding.fund",
     state=Fund,
+    changes={
+        "created": NoChange,
+        "updated": FieldsChanged,
+        "closed": FundClosed,
+        "committed": FundCommitted,
+        "disbursed": FundDisbursed,
+        "flagged": FundFlagged,
+        "unflagged": FundUnflagged,
+    },
     noun="fund",
     id_prefix="fnd",
     collection="funds",

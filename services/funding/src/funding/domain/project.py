@@ -27,7 +27,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from funding.domain.common import Person, changed_fields, happened_on, require_editable
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import (
+    AggregateState,
+    AggregateType,
+    Change,
+    EventChange,
+    FieldsChanged,
+    NoChange,
+    field_errors,
+    first_error,
+)
 from opp_shared.errors import InvalidInput, NotFound, RuleViolation
 from opp_shared.lifecycle import Lifecycle
 from opp_shared.money import CurrencyMismatch, Money
@@ -178,9 +187,42 @@ class Project(AggregateState):
         return found
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class ProjectPlanned(EventChange):
+    award_id: str | None  # the award it carries out, if any
+
+
+class ProjectMilestoneReached(EventChange):
+    key: str
+    title: str
+    reached_on: date
+
+
+class ProjectInvoicePaid(EventChange):
+    number: str
+    amount: Money
+    paid_on: date
+
+
+class ProjectTerminated(EventChange):
+    reason: str
+    from_: ProjectStatus = Field(alias="from")
+
+
 PROJECT = AggregateType(
     topic="funding.project",
     state=Project,
+    changes={
+        "started": NoChange,
+        "milestone_reached": ProjectMilestoneReached,
+        "completed": NoChange,
+        "terminated": ProjectTerminated,
+        "planned": ProjectPlanned,
+        "updated": FieldsChanged,
+        "invoice_paid": ProjectInvoicePaid,
+    },
     noun="project",
     id_prefix="prj",
     collection="projects",

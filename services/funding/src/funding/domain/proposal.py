@@ -28,7 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 
 from funding.domain.call import Call
 from funding.domain.common import CoInvestigator, Person, changed_fields, require_editable, same_unit
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import (
+    AggregateState,
+    AggregateType,
+    Change,
+    EventChange,
+    FieldsChanged,
+    NoChange,
+    field_errors,
+    first_error,
+)
 from opp_shared.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from opp_shared.fields import Instant
 from opp_shared.lifecycle import Lifecycle
@@ -142,9 +151,50 @@ class Proposal(AggregateState):
         return next((r for r in self.reviews if r.reviewer_id == reviewer_id), None)
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class ProposalWithdrawn(EventChange):
+    reason: str | None
+    from_: ProposalStatus = Field(alias="from")
+
+
+class ProposalReviewerAssigned(EventChange):
+    reviewer_id: str
+    from_: ProposalStatus = Field(alias="from")
+
+
+class ProposalReviewed(EventChange):
+    reviewer_id: str
+    score: int
+    revised: bool  # the reviewer had submitted a review before and changed it
+
+
+class ProposalAwarded(EventChange):
+    award_id: str
+    decided_by: str
+    reason: str
+    from_: ProposalStatus = Field(alias="from")
+
+
+class ProposalRejected(EventChange):
+    decided_by: str
+    reason: str
+
+
 PROPOSAL = AggregateType(
     topic="funding.proposal",
     state=Proposal,
+    changes={
+        "submitted": NoChange,
+        "reviewed": ProposalReviewed,
+        "awarded": ProposalAwarded,
+        "rejected": ProposalRejected,
+        "withdrawn": ProposalWithdrawn,
+        "drafted": NoChange,
+        "updated": FieldsChanged,
+        "reviewer_assigned": ProposalReviewerAssigned,
+    },
     noun="proposal",
     id_prefix="prp",
     collection="proposals",

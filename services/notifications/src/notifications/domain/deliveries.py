@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, NoChange
 from opp_shared.clock import rfc3339
 
 
@@ -93,6 +93,7 @@ class DeliveryFailure(AggregateState):
 DELIVERY = AggregateType(
     topic="notifications.delivery",
     state=DeliveryFailure,
+    changes={"failed": NoChange},
     noun="delivery failure",
     id_prefix="dlv",
     collection="delivery_failures",

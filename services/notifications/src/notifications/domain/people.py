@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from notifications.domain import build
 from notifications.domain.rules import Channel
 from notifications.domain.templates import DEFAULT_LANGUAGE, LANGUAGES
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, FieldsChanged, NoChange
 from opp_shared.auth import Role
 from opp_shared.errors import InvalidInput, RuleViolation
 
@@ -49,6 +49,7 @@ class Person(AggregateState):
 PERSON = AggregateType(
     topic="notifications.person",
     state=Person,
+    changes={"registered": NoChange, "updated": FieldsChanged, "removed": NoChange},
     noun="person",
     id_prefix="per",
     collection="people",

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from notifications.domain import build
 from notifications.domain.templates import Template
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, NoChange
 from opp_shared.auth import ALL_ROLES
 from opp_shared.catalogue import EVENT_TYPES, all_event_types
 from opp_shared.envelope import CloudEvent
@@ -187,9 +187,15 @@ class Rule(AggregateState):
         return list(dict.fromkeys(found))
 
 
+class RuleChanged(EventChange):
+    fields: list[str]
+    reason: str | None = None  # set when the rule followed a change of its default
+
+
 RULE = AggregateType(
     topic="notifications.rule",
     state=Rule,
+    changes={"added": NoChange, "changed": RuleChanged, "disabled": NoChange, "enabled": NoChange},
     noun="rule",
     id_prefix="rul",
     collection="rules",

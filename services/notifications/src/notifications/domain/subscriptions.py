@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 
 from notifications.domain import build
 from notifications.domain.rules import Channel, check_event_pattern, event_matches
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, FieldsChanged, NoChange
 from opp_shared.envelope import CloudEvent
 from opp_shared.errors import InvalidInput, RuleViolation
 
@@ -49,6 +49,7 @@ class Subscription(AggregateState):
 SUBSCRIPTION = AggregateType(
     topic="notifications.subscription",
     state=Subscription,
+    changes={"created": NoChange, "changed": FieldsChanged, "cancelled": NoChange},
     noun="subscription",
     id_prefix="sub",
     collection="subscriptions",

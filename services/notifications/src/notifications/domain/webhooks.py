@@ -23,9 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from notifications.domain import build
 from notifications.domain.rules import check_event_pattern, event_matches
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, FieldsChanged, NoChange
 from opp_shared.clock import rfc3339
 from opp_shared.errors import InvalidInput, RuleViolation
+from opp_shared.fields import Instant
 
 
 class SecretInfo(BaseModel):
@@ -58,9 +59,25 @@ class Webhook(AggregateState):
         return [s.id for s in self.secrets if s.valid_until is None or s.valid_until > moment]
 
 
+class WebhookSecretRotated(EventChange):
+    secret_id: str  # the new secret's id (never the secret itself)
+    old_valid_until: Instant  # until when the secrets before it still sign
+
+
+class WebhookDisabled(EventChange):
+    reason: str
+
+
 WEBHOOK = AggregateType(
     topic="notifications.webhook",
     state=Webhook,
+    changes={
+        "registered": NoChange,
+        "changed": FieldsChanged,
+        "secret_rotated": WebhookSecretRotated,
+        "disabled": WebhookDisabled,
+        "enabled": NoChange,
+    },
     noun="webhook endpoint",
     id_prefix="whk",
     collection="webhooks",

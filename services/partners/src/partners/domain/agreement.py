@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, NoChange, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 
 REMINDER_DAYS = (90, 30, 7)
@@ -207,9 +207,85 @@ class Agreement(AggregateState):
         return next((p.partner_id for p in self.parties if p.lead), None)
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class AgreementDrafted(EventChange):
+    renewal_of: str | None  # the agreement this one renews
+    amends: str | None  # the agreement this amendment changes
+    framework_id: str | None  # the framework agreement it is made under
+
+
+class AgreementSigned(EventChange):
+    signed_on: date
+
+
+class AgreementAmended(EventChange):
+    """An edit of the terms, a family link recorded on the parent, an amendment applied, or a
+    merged party replaced: `fields` names what changed, the rest says why."""
+
+    fields: list[str] = Field(default_factory=list)
+    amendment_id: str | None = None  # an amendment of this agreement was drafted
+    child_id: str | None = None  # an agreement was made under this framework
+    applied_amendment_id: str | None = None  # an active amendment's changes were applied ...
+    previous: dict[str, Any] | None = None  # ... and these were the values of `fields` before
+    merged_partner: str | None = None  # a party was merged into another partner ...
+    successor_id: str | None = None  # ... which took its place
+    withdrawn_successor_id: str | None = None  # this agreement's renewal was withdrawn: it may be renewed again
+
+
+class AgreementExpiring(EventChange):
+    days_before: int  # the reminder's threshold: 90, 30 or 7
+    expires_on: date
+    days_left: int
+    due_on: date  # the day the reminder was due
+    late: bool  # sent after that day (the service was down, or the expiry was amended)
+
+
+class AgreementSignatureOverdue(EventChange):
+    waiting_since: date
+    days_waiting: int
+    stage: AgreementStatus
+
+
+class AgreementExpired(EventChange):
+    expires_on: date
+    from_: AgreementStatus = Field(alias="from")
+
+
+class AgreementTerminated(EventChange):
+    reason: str
+    terminated_on: date
+    from_: AgreementStatus = Field(alias="from")
+
+
+class AgreementRenewed(EventChange):
+    successor_id: str  # the renewal, drafted with these terms
+    terms: dict[str, Any]
+
+
+class AgreementWithdrawn(EventChange):
+    reason: str
+    withdrawn_on: date
+    from_: AgreementStatus = Field(alias="from")
+
+
 AGREEMENT = AggregateType(
     topic="partners.agreement",
     state=Agreement,
+    changes={
+        "drafted": AgreementDrafted,
+        "submitted": NoChange,
+        "signed": AgreementSigned,
+        "activated": NoChange,
+        "amended": AgreementAmended,
+        "expiring": AgreementExpiring,
+        "signature_overdue": AgreementSignatureOverdue,
+        "expired": AgreementExpired,
+        "terminated": AgreementTerminated,
+        "renewed": AgreementRenewed,
+        "withdrawn": AgreementWithdrawn,
+    },
     noun="agreement",
     id_prefix="agr",
     collection="agreements",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, NoChange, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput
 
 
@@ -53,9 +53,21 @@ class Center(AggregateState):
         return self
 
 
+class CenterUpdated(EventChange):
+    fields: list[str]  # the fields the change touched
+    merged_partner: str | None = None  # when a partner of the center was merged into another: its id
+    successor_id: str | None = None  # ... and the id of the partner that took its place
+
+
+class CenterClosed(EventChange):
+    reason: str | None
+    closed_on: date
+
+
 CENTER = AggregateType(
     topic="partners.center",
     state=Center,
+    changes={"established": NoChange, "updated": CenterUpdated, "closed": CenterClosed},
     noun="joint center",
     id_prefix="ctr",
     collection="centers",

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, NoChange
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from partners.domain.text import name_key
 
@@ -85,9 +85,40 @@ class Partner(AggregateState):
         return self.status == PartnerStatus.ARCHIVED
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class PartnerUpdated(EventChange):
+    fields: list[str]  # the fields the edit changed
+    merged_from: str | None = None  # when the edit records a partner merged into this one: its id
+
+
+class PartnerStatusChanged(EventChange):
+    from_: PartnerStatus = Field(alias="from")
+    to: PartnerStatus
+    reason: str | None
+
+
+class PartnerArchived(EventChange):
+    from_: PartnerStatus = Field(alias="from")
+    reason: str | None
+
+
+class PartnerMerged(EventChange):
+    successor_id: str  # the partner it was merged into
+    from_: PartnerStatus = Field(alias="from")
+
+
 PARTNER = AggregateType(
     topic="partners.partner",
     state=Partner,
+    changes={
+        "registered": NoChange,
+        "updated": PartnerUpdated,
+        "status_changed": PartnerStatusChanged,
+        "archived": PartnerArchived,
+        "merged": PartnerMerged,
+    },
     noun="partner",
     id_prefix="ptn",
     collection="partners",

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange
 from opp_shared.errors import InvalidInput, RuleViolation
 from opp_shared.money import Money
 from techtransfer.domain.technology import Technology
@@ -114,9 +114,18 @@ class Distribution(AggregateState):
         return self
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class DistributionMade(EventChange):
+    net: Money  # the income left to share after direct costs
+    inventor_ids: list[str]
+
+
 DISTRIBUTION = AggregateType(
     topic="techtransfer.distribution",
     state=Distribution,
+    changes={"made": DistributionMade},
     noun="distribution",
     id_prefix="dst",
     collection="distributions",

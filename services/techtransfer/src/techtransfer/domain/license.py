@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, field_errors, first_error
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from opp_shared.lifecycle import Lifecycle
 from opp_shared.money import Money
@@ -184,9 +184,69 @@ class License(AggregateState):
         return self.execution.state == "pending" or (self.execution.state == "done" and self.status in IN_FORCE)
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class LicenseDrafted(EventChange):
+    export_required: bool  # the licensee is abroad: the export must be classified before execution
+
+
+class LicenseUpdated(EventChange):
+    fields: list[str]
+    export_classification_cleared: bool  # the edit cleared an earlier export classification
+
+
+class LicenseExportClassified(EventChange):
+    classification: ExportClassification
+    permit_reference: str | None
+    export_required: bool
+
+
+class LicenseExecutionRequested(EventChange):
+    attempt: str  # the execution attempt, named in the technologies' reservations
+
+
+class LicenseExecuted(EventChange):
+    executed_on: date
+    attempt: str
+
+
+class LicenseExecutionRefused(EventChange):
+    attempt: str
+    reason: str
+    conflicting_id: str | None  # the license that holds a right this one needed
+
+
+class LicenseActivated(EventChange):
+    effective_from: date
+
+
+class LicenseTerminated(EventChange):
+    reason: str
+    terminated_on: date
+    from_: LicenseStatus = Field(alias="from")
+
+
+class LicenseExpired(EventChange):
+    expires_on: date
+    from_: LicenseStatus = Field(alias="from")
+
+
 LICENSE = AggregateType(
     topic="techtransfer.license",
     state=License,
+    changes={
+        "executed": LicenseExecuted,
+        "terminated": LicenseTerminated,
+        "expired": LicenseExpired,
+        "drafted": LicenseDrafted,
+        "updated": LicenseUpdated,
+        "export_classified": LicenseExportClassified,
+        "export_permit_required": LicenseExportClassified,
+        "execution_requested": LicenseExecutionRequested,
+        "execution_refused": LicenseExecutionRefused,
+        "activated": LicenseActivated,
+    },
     noun="license",
     id_prefix="lic",
     collection="licenses",

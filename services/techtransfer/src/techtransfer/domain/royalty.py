@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change
+from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
 from opp_shared.ids import derived_id
 from opp_shared.lifecycle import Lifecycle
@@ -165,9 +165,40 @@ class RoyaltyReport(AggregateState):
         return None if self.royalty_due is None else self.royalty_due - self.royalty_paid
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class RoyaltyReportOpened(EventChange):
+    period_start: date
+    period_end: date
+
+
+class RoyaltyReportReceived(EventChange):
+    from_: ReportStatus = Field(alias="from")
+    royalty_due: Money
+    late: bool
+
+
+class RoyaltyPaymentRecorded(EventChange):
+    payment_id: str
+    amount: Money
+    paid_in_full: bool
+
+
+class RoyaltyReportOverdue(EventChange):
+    due_on: date
+    days_late: int
+
+
 ROYALTY_REPORT = AggregateType(
     topic="techtransfer.royalty_report",
     state=RoyaltyReport,
+    changes={
+        "received": RoyaltyReportReceived,
+        "overdue": RoyaltyReportOverdue,
+        "opened": RoyaltyReportOpened,
+        "payment_recorded": RoyaltyPaymentRecorded,
+    },
     noun="royalty report",
     id_prefix="roy",
     collection="royalty_reports",

@@ -27,7 +27,15 @@ from typing import Any, ClassVar, Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator, model_validator
 
-from opp_shared.aggregate import AggregateState, AggregateType, Change, field_errors, first_error
+from opp_shared.aggregate import (
+    AggregateState,
+    AggregateType,
+    Change,
+    EventChange,
+    FieldsChanged,
+    field_errors,
+    first_error,
+)
 from opp_shared.errors import IllegalTransition, InvalidInput, NotFound, RuleViolation
 from opp_shared.lifecycle import Lifecycle
 from techtransfer.domain.rights import Grant, LicenseKind, first_conflict
@@ -242,9 +250,77 @@ class Technology(AggregateState):
         raise NotFound(f"no patent record {patent_id!r} in this technology")
 
 
+# -- what is particular to each event (`data.change`) --------------------------------
+
+
+class TechnologyDisclosed(EventChange):
+    origin_project_id: str | None  # the funded project it came out of, if any
+
+
+class TechnologyProtected(EventChange):
+    from_: TechnologyStatus = Field(alias="from")
+    patent_ids: list[str]  # the pending or granted records that protect it
+
+
+class TechnologyStatusChanged(EventChange):
+    from_: TechnologyStatus = Field(alias="from")
+    to: TechnologyStatus
+    reason: str | None
+    license_id: str | None = None  # when a license's execution put it in force
+
+
+class TechnologyDeadlineApproaching(EventChange):
+    kind: Literal["priority_year", "national_phase"]
+    priority_date: date
+    due_on: date
+    lead_days: int  # the reminder's lead time
+    days_left: int
+    late: bool  # sent after its day (the record came late, or the service was down)
+    skipped_lead_days: list[int]  # nearer lead times already passed, recorded without a message of their own
+    patent_ids: list[str]
+
+
+class TechnologyPatentRecorded(EventChange):
+    patent_id: str
+    jurisdiction: str
+
+
+class TechnologyPatentUpdated(EventChange):
+    patent_id: str
+    fields: list[str]
+    from_status: PatentStatus
+
+
+class TechnologyRightsReserved(EventChange):
+    license_id: str
+    kind: LicenseKind
+    territory: list[str]
+    field_of_use: str
+    dropped: list[str]  # licenses whose stale grants this reservation cleared away
+
+
+class TechnologyRightsReleased(EventChange):
+    license_id: str
+    attempt: str | None  # the refused execution whose grants go, or None: every grant of an ended license
+    reason: str
+    from_: TechnologyStatus = Field(alias="from")
+    to: TechnologyStatus
+
+
 TECHNOLOGY = AggregateType(
     topic="techtransfer.technology",
     state=Technology,
+    changes={
+        "disclosed": TechnologyDisclosed,
+        "protected": TechnologyProtected,
+        "status_changed": TechnologyStatusChanged,
+        "deadline_approaching": TechnologyDeadlineApproaching,
+        "updated": FieldsChanged,
+        "patent_recorded": TechnologyPatentRecorded,
+        "patent_updated": TechnologyPatentUpdated,
+        "rights_reserved": TechnologyRightsReserved,
+        "rights_released": TechnologyRightsReleased,
+    },
     noun="technology",
     id_prefix="tec",
     collection="technologies",
