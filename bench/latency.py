@@ -130,7 +130,7 @@ async def bare_round(bootstrap: str, ns: str, r: int, *, count: int, rate: float
 
     sent: dict[bytes, float] = {}
     futures = []
-    headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", f"{AGGREGATE}.registered".encode())]
+    headers = [("content-type", CONTENT_TYPE.encode()), ("event-type", f"{AGGREGATE}.registered".encode())]
 
     async def send(i: int, tag: str = "m") -> None:
         key = f"ptn_{tag}{i}".encode()

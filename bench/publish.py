@@ -102,7 +102,7 @@ def messages(events: list[dict]) -> list[tuple[bytes, bytes, list[tuple[str, byt
     out = []
     for record in events:
         event = record["event"]
-        headers = [("content-type", CONTENT_TYPE.encode()), ("ce_type", event["type"].encode())]
+        headers = [("content-type", CONTENT_TYPE.encode()), ("event-type", event["type"].encode())]
         out.append((record["aggregate_id"].encode(), _json_bytes(event), headers))
     return out
 

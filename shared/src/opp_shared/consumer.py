@@ -10,8 +10,9 @@ record can stop a partition. For every record of a partition, in order:
   (consumers ignore what they do not know);
 - check it against the contract (`contract.EventContract`: catalogue type of
   this topic, the owner's source, subject, sequence, key, the shape of
-  `data`): a record that fails goes to `<topic>.dlq` at once and no handler
-  sees it. A handler may refuse a record too (`RejectedEvent`, e.g. a view
+  `data`, its type's JSON Schema): a record that fails goes to `<topic>.dlq`
+  at once and no handler sees it; one in a version of its type this code does
+  not know is skipped. A handler may refuse a record too (`RejectedEvent`, e.g. a view
   seeing an implausible sequence): dead-lettered at once as well;
 - a handler error is retried a bounded number of times, then the record goes
   to `<topic>.dlq` with the original topic, partition, offset and error in
@@ -71,7 +72,7 @@ from aiokafka.errors import (
 from pydantic import ValidationError
 
 from opp_shared.catalogue import dlq_topic
-from opp_shared.contract import EventContract, RejectedEvent
+from opp_shared.contract import EventContract, RejectedEvent, UnknownSchemaVersion
 from opp_shared.envelope import CloudEvent
 from opp_shared.kafka import ProducerHolder
 from opp_shared.logs import correlation_id_var, event_id_var, traceparent_var
@@ -273,6 +274,10 @@ class RecordHandler:
             return Outcome()
         try:
             self.contract.check(event, record.topic, record.key)
+        except UnknownSchemaVersion:
+            # Another version of its type, published beside the one this code knows: not for us.
+            EVENTS_CONSUMED.labels(self.group, record.topic, "ignored").inc()
+            return Outcome()
         except RejectedEvent as exc:
             log.warning("record %s breaks the event contract (%s); dead-lettered", _at(record), exc)
             return await self.dead_letter(record, "invalid", f"invalid: {exc}")

@@ -17,8 +17,14 @@ applied, never rendered. A record passes when:
   number a database cannot store (NaN and infinities, which JSON readers
   accept and on which FerretDB drops the connection, so that the consumer
   would wait for a database that is not down; integers beyond 64 bits);
-- the per-type check of `data` passes, when one is registered for its type
-  (`data_checks`: where the JSON Schema of each type's `data` plugs in).
+- the per-type check passes, when one is registered for its type
+  (`data_checks`): the services' runtime registers the JSON Schema of every
+  type of the catalogue (`event_schemas.ShippedSchemaChecks`), so `data` must
+  fit the schema of the version its `dataschema` names. A version this code
+  has no schema for (a newer publisher's) is not refused but left alone
+  (`UnknownSchemaVersion`: the record counts as ignored): during a new major
+  version's deprecation period every change is published in both versions,
+  and the one this code knows is handled.
 
 A versioned view adds the one check that needs what it holds: a sequence
 implausibly far ahead is refused (`views.VersionedView`).
@@ -43,12 +49,17 @@ from opp_shared.envelope import CloudEvent
 if TYPE_CHECKING:
     from opp_shared.ports import EventLog
 
-# A check of one type's `data`: raises RejectedEvent (or answers nothing).
-DataCheck = Callable[[dict[str, Any]], None]
+# A check of one type's events (their `data`, their `dataschema`): raises RejectedEvent or
+# UnknownSchemaVersion, or answers nothing.
+DataCheck = Callable[[CloudEvent], None]
 
 
 class RejectedEvent(Exception):
     """A record that is not a valid event of the contract: dead-lettered at once, never retried."""
+
+
+class UnknownSchemaVersion(Exception):
+    """An event in a version of its type this code has no schema for: not refused, not handled."""
 
 
 def owner_of(topic: str) -> str:
@@ -65,8 +76,8 @@ class EventContract:
     """`check(event, topic, key)` for every record a consumer is about to handle.
 
     `namespace` is the prefix of the topic names on Kafka (`OPP_KAFKA_NAMESPACE`);
-    `data_checks` maps an event type to a check of its `data` (none yet: the
-    per-type JSON Schemas are to be generated from the code and plugged in here)."""
+    `data_checks` maps an event type to a check of its events (the runtime's: the per-type
+    JSON Schemas, `event_schemas.ShippedSchemaChecks`)."""
 
     namespace: str = ""
     data_checks: Mapping[str, DataCheck] = field(default_factory=dict)
@@ -103,7 +114,7 @@ class EventContract:
             raise RejectedEvent(f"data{where} is a number a database cannot store")
         data_check = self.data_checks.get(event.type)
         if data_check is not None:
-            data_check(data)
+            data_check(event)
 
 
 async def recorded(events: EventLog, event: CloudEvent) -> CloudEvent | None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +23,11 @@ TOPIC_ALREADY_EXISTS = 36
 
 
 class ProducerHolder:
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+    def __init__(self, bootstrap_servers: str, client_id: str, **options: Any) -> None:
+        """`options`: more of the client's connection settings (`ServiceSettings.kafka_client_options`)."""
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
+        self.options = options
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -30,6 +35,7 @@ class ProducerHolder:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
+                    **self.options,
                     bootstrap_servers=self.bootstrap_servers,
                     client_id=self.client_id,
                     enable_idempotence=True,
@@ -67,18 +73,36 @@ class ProducerHolder:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: list[str], *, partitions: int, replication_factor: int
+    bootstrap_servers: str,
+    topics: list[str],
+    *,
+    partitions: int,
+    replication_factor: int,
+    config: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Create the topics that do not exist yet; answer those created."""
+    """Create the topics that do not exist yet; answer those created. With `config` (a state
+    topic's `cleanup.policy=compact`), a topic that exists without it is given it: one that
+    a client created by producing to it (brokers that auto-create topics) must not keep
+    deleting what it holds."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="opp-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
+        if config:
+            await _configure(admin, [t for t in topics if t in existing], config)
         if not missing:
             return []
         response = await admin.create_topics(
-            [NewTopic(name=t, num_partitions=partitions, replication_factor=replication_factor) for t in missing]
+            [
+                NewTopic(
+                    name=t,
+                    num_partitions=partitions,
+                    replication_factor=replication_factor,
+                    topic_configs=dict(config or {}),
+                )
+                for t in missing
+            ]
         )
         for topic_error in response.topic_errors:
             topic, code = topic_error[0], topic_error[1]
@@ -87,6 +111,38 @@ async def ensure_topics(
         return missing
     finally:
         await admin.close()
+
+
+async def topic_configs(admin: AIOKafkaAdminClient, topics: list[str]) -> dict[str, dict[str, Any]]:
+    """Each topic's configuration: name -> (value, whether the topic sets it itself)."""
+    found: dict[str, dict[str, Any]] = {}
+    if not topics:
+        return found
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics])
+    for response in responses:
+        for resource in response.resources:
+            error_code, _message, _type, name, entries = resource[:5]
+            if error_code:
+                raise RuntimeError(f"could not read the configuration of topic {name}: error code {error_code}")
+            # An entry: name, value, read-only, then the protocol's is-default (a bool, version 0) or the
+            # setting's source (an int from version 1 on; 1 is the topic's own setting).
+            found[name] = {entry[0]: (entry[1], _own(entry[3])) for entry in entries}
+    return found
+
+
+def _own(source: bool | int) -> bool:
+    return source is False if isinstance(source, bool) else source == 1
+
+
+async def _configure(admin: AIOKafkaAdminClient, topics: list[str], config: Mapping[str, str]) -> None:
+    current = await topic_configs(admin, topics)
+    for topic, entries in current.items():
+        if all(entries.get(name, (None, True))[0] == value for name, value in config.items()):
+            continue
+        # AlterConfigs replaces the topic's own settings: keep those set before, change ours.
+        kept = {name: value for name, (value, own) in entries.items() if own and value is not None}
+        log.warning("topic %s lacks %s; setting it", topic, dict(config))
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {**kept, **config})])
 
 
 async def describe_cluster(bootstrap_servers: str, timeout: float = 3.0) -> dict:

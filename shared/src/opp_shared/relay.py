@@ -5,7 +5,10 @@ Order of work for each unpublished record, per aggregate in sequence order:
    request that inserted the record may have died before projecting it);
 2. publish the CloudEvent with the idempotent producer (acks=all), keyed by
    aggregate id so that one aggregate's events stay in one partition, in order;
-3. only after Kafka acknowledged it, set `published: true`.
+   then its copies in older versions of its type and the aggregate's latest
+   state on `<topic>.state` (`state_topics.Outgoing`: what to send is decided
+   there, how and when here);
+3. only after Kafka acknowledged all of them, set `published: true`.
 
 A crash before 3 republishes the record on the next round: a duplicate on
 the topic (same event id), which every consumer tolerates; a crash before 2
@@ -16,17 +19,16 @@ usually only one publishes; the guarantees do not depend on it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import defaultdict
 from typing import Any
 
 from opp_shared.aggregate import Snapshot
 from opp_shared.claims import Lease
-from opp_shared.envelope import CONTENT_TYPE
 from opp_shared.eventstore import EventStore
 from opp_shared.kafka import ProducerHolder
 from opp_shared.metrics import EVENTS_PUBLISHED, RELAY_BACKLOG, RELAY_FAILURES
+from opp_shared.state_topics import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,12 @@ class Relay:
         batch_size: int = 200,
         poll_seconds: float = 0.5,
         lease: Lease | None = None,
+        outgoing: Outgoing | None = None,
     ) -> None:
         self.store = store
         self.producer = producer
         self.topic_name = topic_name  # adds the Kafka namespace
+        self.outgoing = outgoing or Outgoing(topic_name=topic_name)
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.lease = lease
@@ -109,7 +113,7 @@ class Relay:
             by_aggregate[record["aggregate_id"]].append(record)
 
         producer = await self.producer.get()
-        sends: list[tuple[dict[str, Any], asyncio.Future]] = []
+        sends: list[tuple[dict[str, Any], list[asyncio.Future]]] = []
         for aggregate_id, group in by_aggregate.items():
             group.sort(key=lambda r: r["sequence"])
             first = group[0]["sequence"]
@@ -120,23 +124,20 @@ class Relay:
             # The newest record of the group is enough: a projection only moves forward.
             await self._bring_projection_forward(group[-1])
             for record in group:
-                event = record["event"]
-                future = await producer.send(
-                    self.topic_name(record["aggregate_type"]),
-                    value=_json_bytes(event),
-                    key=aggregate_id.encode(),
-                    headers=[("content-type", CONTENT_TYPE.encode()), ("ce_type", event["type"].encode())],
-                )
-                sends.append((record, future))
+                futures = [
+                    await producer.send(message.topic, value=message.value, key=message.key, headers=message.headers)
+                    for message in self.outgoing.messages(record)
+                ]
+                sends.append((record, futures))
 
         done: list[str] = []
         failed_aggregates: set[str] = set()
         failure: BaseException | None = None
-        for record, future in sends:
-            try:
-                await future
-            except Exception as exc:  # keep the acknowledged ones, redo the rest
-                failure = failure or exc
+        for record, futures in sends:
+            outcomes = await asyncio.gather(*futures, return_exceptions=True)
+            error = next((o for o in outcomes if isinstance(o, BaseException)), None)
+            if error is not None:  # keep the acknowledged records, redo the rest
+                failure = failure or error
                 failed_aggregates.add(record["aggregate_id"])
                 continue
             if record["aggregate_id"] in failed_aggregates:
@@ -154,7 +155,3 @@ class Relay:
             return
         state = record["event"]["data"]["state"]
         await self.store.project(aggregate_type, Snapshot(record["aggregate_id"], record["sequence"], state))
-
-
-def _json_bytes(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()

@@ -30,8 +30,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel
-
 from opp_shared import asyncapi
 from opp_shared.aggregate import AggregateType, IndexKeys, S
 from opp_shared.auth import TokenVerifier
@@ -40,6 +38,7 @@ from opp_shared.claims import CLAIMS, Claims, Lease
 from opp_shared.clock import Clock, SystemClock
 from opp_shared.consumer import ConsumerWorker, EventRouter, RetryPolicy
 from opp_shared.contract import EventContract
+from opp_shared.event_schemas import ShippedSchemaChecks
 from opp_shared.eventstore import EventStore
 from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.kafka import ProducerHolder, describe_cluster, ensure_topics
@@ -50,6 +49,7 @@ from opp_shared.relay import Relay
 from opp_shared.repository import Repository
 from opp_shared.scheduler import Job, Scheduler
 from opp_shared.settings import ProcessPart, ServiceSettings
+from opp_shared.state_topics import STATE_TOPIC_CONFIG, Outgoing, state_topic
 from opp_shared.views import VersionedView
 
 V = TypeVar("V", bound=ForeignView)
@@ -110,7 +110,7 @@ class ServiceRuntime:
         self.claims = Claims(self.db[CLAIMS], self.clock)
         self.store = EventStore(self.db, source=settings.event_source, clock=self.clock, on_append=self._wake_relay)
         self.producer = ProducerHolder(
-            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-{os.getpid()}"
+            client_id=f"{settings.service_name}-{os.getpid()}", **settings.kafka_client_options()
         )
         self.token_verifier = TokenVerifier(
             secret=settings.jwt_secret.get_secret_value(),
@@ -118,6 +118,7 @@ class ServiceRuntime:
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
         )
+        self.kinds: dict[str, AggregateType] = {}
         self.relay = Relay(
             self.store,
             self.producer,
@@ -125,20 +126,22 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             poll_seconds=settings.relay_poll_seconds,
             lease=self.lease("relay"),
+            outgoing=Outgoing(self.kinds, settings.topic),
         )
-        self.kinds: dict[str, AggregateType] = {}
         self.repositories: dict[str, Repository] = {}
         self.consumers: list[ConsumerWorker] = []
         self.jobs: list[Job] = []
         self.extra_workers: list[tuple[Worker, ProcessPart]] = []
         self.index_setups: list[Callable[[], Awaitable[None]]] = [self.store.ensure_indexes, self.claims.ensure_indexes]
         self.consumed_topics: set[str] = set()
+        self.views_of: dict[str, list[str]] = {}  # consumer name -> the collections of the view it keeps
         self._scheduler: Scheduler | None = None
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._setup_done = False
         self._kafka_checked: tuple[float, bool, str | None] = (0.0, False, None)
-        self.contract = EventContract(namespace=settings.kafka_namespace)
+        # An incoming event's `data` must fit its publisher's schema, as shipped in opp_shared.
+        self.contract = EventContract(namespace=settings.kafka_namespace, data_checks=ShippedSchemaChecks())
         self.statuses: dict[str, WorkerStatus] = {}
 
     # -- composition ----------------------------------------------------------
@@ -204,6 +207,7 @@ class ServiceRuntime:
     def add_foreign_view(self, spec: ForeignViewSpec, view_class: type[V] = ForeignView) -> V:
         """Keep a view of another service's aggregates, fed by a consumer group of its own."""
         view = view_class(spec, self.view(spec.collection, spec.indexes))
+        self.views_of[spec.name] = [spec.collection]
         router = EventRouter()
         view.route(router)
         self.add_consumer(spec.name, [spec.topic], router)
@@ -217,16 +221,11 @@ class ServiceRuntime:
     def add_index_setup(self, setup: Callable[[], Awaitable[None]]) -> None:
         self.index_setups.append(setup)
 
-    @property
-    def event_states(self) -> dict[str, type[BaseModel]]:
-        """The model of each published aggregate's state, for the AsyncAPI document."""
-        return {topic: kind.response for topic, kind in self.kinds.items()}
-
     def asyncapi(self) -> dict[str, Any]:
         return asyncapi.document(
             self.settings.service_name,
             f"Overseas Partnerships Platform: {self.settings.service_name} events",
-            self.event_states,
+            self.kinds.values(),
         )
 
     @property
@@ -296,15 +295,23 @@ class ServiceRuntime:
                     delay = min(delay * 2, 15.0)
 
     async def create_topics(self) -> list[str]:
-        """This service's own topics, what it consumes (so that a consumer never waits
-        for a metadata refresh to see a topic created later) and their dead-letter topics."""
+        """This service's own topics and their compacted state topics, what it consumes (so that a
+        consumer never waits for a metadata refresh to see a topic created later) and their
+        dead-letter topics."""
+        own = topics_of(self.settings.service_name)
         consumed = sorted(self.consumed_topics)
-        wanted = sorted(set(topics_of(self.settings.service_name)) | set(consumed)) + [dlq_topic(t) for t in consumed]
-        return await ensure_topics(
+        wanted = sorted(set(own) | set(consumed)) + [dlq_topic(t) for t in consumed]
+        options = dict(
+            partitions=self.settings.kafka_topic_partitions, replication_factor=self.settings.kafka_replication_factor
+        )
+        created = await ensure_topics(
+            self.settings.kafka_bootstrap_servers, [self.settings.topic(t) for t in wanted], **options
+        )
+        return created + await ensure_topics(
             self.settings.kafka_bootstrap_servers,
-            [self.settings.topic(t) for t in wanted],
-            partitions=self.settings.kafka_topic_partitions,
-            replication_factor=self.settings.kafka_replication_factor,
+            [self.settings.topic(state_topic(t)) for t in own],
+            **options,
+            config=STATE_TOPIC_CONFIG,
         )
 
     async def wait_until_set_up(self, timeout: float = 60.0) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -172,6 +172,11 @@ class ServiceSettings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return self.kafka_namespace + name
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """How a Kafka client of the platform reaches the cluster (aiokafka's keyword arguments):
+        the one place where connection settings (a security protocol, credentials) are added."""
+        return {"bootstrap_servers": self.kafka_bootstrap_servers}
 
     def group(self, name: str) -> str:
         return f"{self.kafka_namespace}{self.service_name}.{name}"

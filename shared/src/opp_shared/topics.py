@@ -1,4 +1,4 @@
-"""Create every topic of the catalogue and its dead-letter topic.
+"""Create every topic of the catalogue, its dead-letter topic and its compacted state topic.
 
     python -m opp_shared.topics            # uses OPP_KAFKA_* settings
 
@@ -15,16 +15,15 @@ import time
 from opp_shared.catalogue import all_topics, dlq_topic
 from opp_shared.kafka import ensure_topics
 from opp_shared.settings import ServiceSettings
+from opp_shared.state_topics import STATE_TOPIC_CONFIG, state_topic
 
 
 async def create_all(settings: ServiceSettings) -> list[str]:
     names = [settings.topic(t) for t in all_topics()] + [settings.topic(dlq_topic(t)) for t in all_topics()]
-    return await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        names,
-        partitions=settings.kafka_topic_partitions,
-        replication_factor=settings.kafka_replication_factor,
-    )
+    options = dict(partitions=settings.kafka_topic_partitions, replication_factor=settings.kafka_replication_factor)
+    created = await ensure_topics(settings.kafka_bootstrap_servers, names, **options)
+    states = [settings.topic(state_topic(t)) for t in all_topics()]
+    return created + await ensure_topics(settings.kafka_bootstrap_servers, states, **options, config=STATE_TOPIC_CONFIG)
 
 
 def main() -> int:

@@ -133,9 +133,9 @@ async def test_a_record_that_breaks_the_contract_is_dead_lettered_unhandled(chan
 def test_the_contract_takes_the_namespace_and_a_check_of_each_types_data():
     seen = []
 
-    def names_required(data):
-        seen.append(data)
-        if "name" not in data["state"]:
+    def names_required(event):
+        seen.append(event.data)
+        if "name" not in event.data["state"]:
             raise RejectedEvent("data.state.name is missing")
 
     contract = EventContract(namespace="t1.", data_checks={"partners.partner.registered": names_required})

@@ -7,8 +7,7 @@ from aiokafka import AIOKafkaProducer
 from funding.main import create_app
 from funding.settings import FundingSettings
 from opp_shared.clock import ManualClock, rfc3339
-from opp_shared.envelope import CloudEvent, make_data
-from opp_shared.testing.helpers import auth, eventually, running, settings_for
+from opp_shared.testing.helpers import auth, contract_event, eventually, running, settings_for
 
 WRITER = auth("funding_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -118,14 +117,7 @@ async def announce(servers, namespace):
     await producer.start()
 
     async def send(topic, subject, sequence, state, action="registered"):
-        event = CloudEvent(
-            id=str(uuid.uuid4()),
-            source=f"/opp/{topic.split('.')[0]}",
-            type=f"{topic}.{action}",
-            subject=subject,
-            sequence=sequence,
-            data=make_data({"id": subject, "version": sequence, **state}),
-        )
+        event = contract_event(f"{topic}.{action}", subject, sequence, state)
         await producer.send_and_wait(f"{namespace}.{topic}", event.to_json_bytes(), key=subject.encode())
 
     yield send

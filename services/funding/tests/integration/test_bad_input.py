@@ -24,9 +24,8 @@ from aiokafka import AIOKafkaProducer
 from funding.main import create_app
 from funding.settings import FundingSettings
 from opp_shared.clock import ManualClock
-from opp_shared.envelope import CloudEvent, make_data
 from opp_shared.testing.bad_input import fill
-from opp_shared.testing.helpers import assert_problem, auth, eventually, new_namespace, settings_for
+from opp_shared.testing.helpers import assert_problem, auth, contract_event, eventually, new_namespace, settings_for
 
 WRITER = auth("funding_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -84,14 +83,7 @@ async def world(servers):
                 ):
                     partner_id = f"ptn_{uuid.uuid4().hex[:12]}"
                     state = {"id": partner_id, "version": 1, "name": f"{name} org", "kind": kind, "status": status}
-                    event = CloudEvent(
-                        id=str(uuid.uuid4()),
-                        source="/opp/partners",
-                        type="partners.partner.registered",
-                        subject=partner_id,
-                        sequence=1,
-                        data=make_data(state),
-                    )
+                    event = contract_event("partners.partner.registered", partner_id, 1, state)
                     await producer.send_and_wait(
                         f"{namespace}.partners.partner", event.to_json_bytes(), key=partner_id.encode()
                     )

@@ -24,11 +24,12 @@ def forged_merge(old, new, *, event_id, source):
         id=event_id,
         source=source,
         type="partners.partner.merged",
+        dataschema="urn:opp:event-schema:partners.partner.merged:1",
         subject=old["id"],
         sequence=old["version"] + 1,
         data=make_data(
             {**old, "version": old["version"] + 1, "status": "archived", "merged_into": new["id"]},
-            {"successor_id": new["id"]},
+            {"successor_id": new["id"], "from": old["status"]},
         ),
     )
 

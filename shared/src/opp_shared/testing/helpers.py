@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -15,7 +17,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 
 from opp_shared.auth import issue_local_token
-from opp_shared.envelope import CloudEvent, make_data
+from opp_shared.envelope import CloudEvent, make_data, schema_uri
+from opp_shared.event_schemas import Examples, ShippedSchemaChecks
 from opp_shared.settings import LOCAL_JWT_SECRET, ServiceSettings
 from opp_shared.testing.servers import Servers
 
@@ -135,8 +138,8 @@ Publish = Callable[..., Awaitable[CloudEvent]]
 async def event_publisher(bootstrap: str, namespace: str) -> AsyncIterator[Publish]:
     """Publish another service's events to Kafka, as that service would (for a test of a
     consumer whose producer is not running): `await send(topic, subject, sequence, state,
-    event_type=None, event_id=None)` sends a CloudEvent whose state is `state` plus `id`
-    and `version`, keyed by its subject, to the namespace's topic; answers the event."""
+    event_type=None, event_id=None, change=None)` sends a CloudEvent that fits its type's
+    schema (`contract_event`), keyed by its subject, to the namespace's topic; answers the event."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
 
@@ -147,15 +150,9 @@ async def event_publisher(bootstrap: str, namespace: str) -> AsyncIterator[Publi
         state: dict[str, Any],
         event_type: str | None = None,
         event_id: str | None = None,
+        change: dict[str, Any] | None = None,
     ) -> CloudEvent:
-        event = CloudEvent(
-            id=event_id or str(uuid.uuid4()),
-            source=f"/opp/{topic.split('.')[0]}",
-            type=event_type or f"{topic}.updated",
-            subject=subject,
-            sequence=sequence,
-            data=make_data({"id": subject, "version": sequence, **state}),
-        )
+        event = contract_event(event_type or f"{topic}.updated", subject, sequence, state, change, event_id=event_id)
         await producer.send_and_wait(f"{namespace}.{topic}", event.to_json_bytes(), key=subject.encode())
         return event
 
@@ -163,6 +160,37 @@ async def event_publisher(bootstrap: str, namespace: str) -> AsyncIterator[Publi
         yield send
     finally:
         await producer.stop()
+
+
+def contract_event(
+    event_type: str,
+    subject: str,
+    sequence: int,
+    state: dict[str, Any] | None = None,
+    change: dict[str, Any] | None = None,
+    *,
+    event_id: str | None = None,
+    source: str | None = None,
+) -> CloudEvent:
+    """An event of `event_type` that our consumers' contract check accepts, as its publisher would send
+    it: `data` is `state` and `change` over the least its type's schema (shipped in opp_shared) requires
+    (null where null is allowed, empty lists), with `id` and `version` the subject and sequence."""
+    checks = ShippedSchemaChecks()
+    version = max(checks.versions[event_type])
+    document = json.loads((checks.folder / checks.versions[event_type][version]).read_text())
+    base = Examples(document, {}, minimal=True).value(document["properties"]["data"])
+    return CloudEvent(
+        id=event_id or str(uuid.uuid4()),
+        source=source or f"/opp/{event_type.split('.')[0]}",
+        type=event_type,
+        subject=subject,
+        sequence=sequence,
+        time=datetime.now(UTC),
+        dataschema=schema_uri(event_type, version),
+        data=make_data(
+            {**base["state"], **(state or {}), "id": subject, "version": sequence}, {**base["change"], **(change or {})}
+        ),
+    )
 
 
 def events_of(records: list[Any], subject: str | None = None) -> list[CloudEvent]:
