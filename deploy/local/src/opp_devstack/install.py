@@ -11,7 +11,9 @@ come from the registries:
   why not a plain ``go install``);
 * Mailpit v1.33.1, the local SMTP server with a web UI that keeps every email
   the notifications service sends, built with `go install` from the Go module proxy;
-* uv from PyPI, which builds the project's .venv from uv.lock.
+* uv from PyPI, which builds the project's .venv from uv.lock;
+* the official AsyncAPI parser (`@asyncapi/parser`, npm) for the event contract's
+  test, from tools/asyncapi/package-lock.json, with the Node.js and npm on PATH.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ GO_BUILDCACHE = CACHE_DIR / "go-build"
 MAILPIT_VERSION = "v1.33.1"
 MAILPIT_MODULE = "github.com/axllent/mailpit"
 MAILPIT_BIN = GO_BIN / "mailpit"
+
+ASYNCAPI_TOOLS = REPO_ROOT / "tools" / "asyncapi"
+ASYNCAPI_LOCK = ASYNCAPI_TOOLS / "package-lock.json"
+# Keyed by the lock file's digest: another lock gets a folder of its own (several worktrees share .cache).
+ASYNCAPI_DIR = CACHE_DIR / "asyncapi-parser"
+NPM_CACHE = CACHE_DIR / "npm"
 
 # Written last by each install, so that an interrupted install is redone.
 KAFKA_MARKER = KAFKA_LIBS / ".installed"
@@ -270,6 +278,40 @@ def install_mailpit() -> None:
         say(f"    Mailpit built in {time.monotonic() - started:.1f} s ({MAILPIT_BIN})")
 
 
+def asyncapi_parser_dir() -> Path:
+    """Where the parser of the committed lock is installed (its node_modules' parent)."""
+    return ASYNCAPI_DIR / _file_digest(ASYNCAPI_LOCK)[:16]
+
+
+def asyncapi_parser_installed() -> bool:
+    return (asyncapi_parser_dir() / ".installed").is_file()
+
+
+def install_asyncapi_parser() -> None:
+    """`npm ci` of tools/asyncapi into .cache/asyncapi-parser/<lock digest>/ (once per lock; never global)."""
+    if asyncapi_parser_installed():
+        return
+    with _install_lock():
+        if asyncapi_parser_installed():
+            return
+        npm = require_tool("npm", "to install the AsyncAPI parser (Node.js 20)")
+        require_tool("node", "to run the AsyncAPI parser (Node.js 20)")
+        target = asyncapi_parser_dir()
+        say("==> installing the AsyncAPI parser from npm (first time only, ~20 s)")
+        started = time.monotonic()
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy2(ASYNCAPI_TOOLS / name, target / name)
+        run_tool(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--cache", str(NPM_CACHE)],
+            "installing the AsyncAPI parser (npm ci)",
+            cwd=target,
+        )
+        (target / ".installed").write_text(_file_digest(ASYNCAPI_LOCK) + "\n")
+        say(f"    AsyncAPI parser ready in {time.monotonic() - started:.1f} s ({target})")
+
+
 def install_python() -> None:
     """uv (from PyPI, into .cache/tools) and the project's .venv from uv.lock (fast when in sync).
 
@@ -294,6 +336,7 @@ INSTALLERS: dict[str, Callable[[], None]] = {
     "kafka": install_kafka,
     "ferretdb": install_ferretdb,
     "mailpit": install_mailpit,
+    "asyncapi": install_asyncapi_parser,
 }
 
 
