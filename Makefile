@@ -9,7 +9,7 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit lint format token seed bench install lock asyncapi generate
+.PHONY: up down status test test-unit lint format token seed bench install lock asyncapi generate replay
 
 up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
@@ -53,9 +53,12 @@ bench:  ## benchmarks against a stack of their own: print figures and write plot
 lock:  ## re-resolve uv.lock after changing a pyproject.toml
 	.cache/tools/bin/uv lock
 
-asyncapi:  ## regenerate each service's committed event contract (services/*/asyncapi.json)
+asyncapi:  ## regenerate the committed event contracts: services/*/asyncapi.json, docs/events/, opp_shared/schemas/
 	$(STACK) install python
 	$(VENV)/python -m opp_devstack.contracts
 
 generate: asyncapi  ## rewrite everything generated: the contracts, the catalogue, nginx.conf's and compose's service blocks
 	$(STACK) generate
+
+replay:  ## write every aggregate's latest event to its state topic again: make replay SERVICE=partners
+	$(VENV)/python -m opp_shared.replay --service $(SERVICE)
