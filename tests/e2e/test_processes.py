@@ -8,33 +8,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from opp_shared.mongo import connect
 from opp_shared.testing.helpers import auth, events_of, eventually, read_topic
-from opp_shared.testing.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def spawn(servers, namespace, tmp_path):
-    started: list[ServiceProcess] = []
-
-    def start(service, **env):
-        values = {
-            "OPP_MONGO_URL": servers.mongo_url,
-            "OPP_MONGO_DATABASE": f"{namespace}_{service}",
-            "OPP_KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap,
-            "OPP_KAFKA_NAMESPACE": f"{namespace}.",
-            "OPP_KAFKA_TOPIC_PARTITIONS": "2",
-            "OPP_RELAY_POLL_SECONDS": "0.2",
-            "OPP_LOG_JSON": "false",
-        }
-        values.update({k: str(v) for k, v in env.items()})
-        process = ServiceProcess(service, values, tmp_path).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def register(url, name, key=None):
