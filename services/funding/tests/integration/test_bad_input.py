@@ -235,7 +235,7 @@ MONEY_CASES = (
             ("string", "100.00 EUR", f"#/{key}"),
             ("number", 100, f"#/{key}"),
             ("null", None, f"#/{key}"),
-            ("extra-field", {"amount": "1.00", "currency": "EUR", "rate": "1"}, f"#/{key}"),
+            ("extra-field", {"amount": "1.00", "currency": "EUR", "rate": "1"}, f"#/{key}/rate"),
         )
     ]
     + [
