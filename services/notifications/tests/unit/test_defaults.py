@@ -31,6 +31,16 @@ def test_money_reads_as_amount_and_currency():
     assert rendered.text == "An award of 80000.00 EUR was granted for Seed grant."
 
 
+def test_a_patent_deadline_reads_the_day_from_the_change_techtransfer_sends():
+    change = {"kind": "priority_year", "due_on": "2027-05-20", "lead_days": 30, "days_left": 18, "late": True}
+    rendered = render(
+        TEMPLATES["techtransfer.technology.deadline_approaching"]["en"],
+        event("techtransfer.technology.deadline_approaching", {"title": "Solid-state separator"}, change),
+    )
+    assert rendered.subject == "Patent deadline on 2027-05-20: Solid-state separator"
+    assert "falls on 2027-05-20 (18 days left, sent late)" in rendered.text
+
+
 def test_every_default_rule_is_a_valid_rule_with_a_stable_id():
     ids = [d.id for d in DEFAULT_RULES]
     assert len(ids) == len(set(ids))

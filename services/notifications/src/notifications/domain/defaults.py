@@ -282,10 +282,10 @@ TEMPLATES: dict[str, dict[str, Template]] = {
     },
     "techtransfer.technology.deadline_approaching": {
         "en": t(
-            "Patent deadline on {c[deadline_on]}: {name}",
-            "The {c[kind]} deadline of {name} falls on {c[deadline_on]} ({c[days_left]} days left{late}).",
+            "Patent deadline on {c[due_on]}: {name}",
+            "The {c[kind]} deadline of {name} falls on {c[due_on]} ({c[days_left]} days left{late}).",
         ),
-        "zh": t("专利期限 {c[deadline_on]}：{name}", "“{name}”的期限为 {c[deadline_on]}，剩余 {c[days_left]} 天。"),
+        "zh": t("专利期限 {c[due_on]}：{name}", "“{name}”的期限为 {c[due_on]}，剩余 {c[days_left]} 天。"),
     },
     "techtransfer.technology.protected": {
         "en": t("Protected: {name}", "The technology {name} is protected by a patent application."),
