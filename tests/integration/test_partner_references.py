@@ -1,148 +1,153 @@
-"""Funding and partners together, in one process each, through the real Kafka and database:
-partners' agreements drive a fund's flag, and partners' portfolio shows what funding announces."""
+"""Partners' real events, through Kafka, decide what funding and techtransfer accept: agreements
+coming into force and ending flag and clear a fund that requires one, and a partner archived or
+merged in partners is refused as a new reference by both (409 naming it) once their directories
+hold the event."""
 
-from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from __future__ import annotations
 
-from funding.main import create_app as create_funding
-from funding.settings import FundingSettings
-from opp_shared.clock import ManualClock
-from opp_shared.testing.helpers import assert_problem, auth, eventually, running, settings_for
-from partners.main import create_app as create_partners
-from partners.settings import PartnersSettings
+from opp_shared.testing.helpers import assert_problem, eventually
 
-PARTNERS_OFFICER = auth("partnerships_officer", sub="officer-p")
-FUNDING_OFFICER = auth("funding_officer", sub="officer-f")
-READER = auth("viewer")
+from .conftest import Platform, money
 
 
-def eur(amount: str) -> dict[str, str]:
-    return {"amount": amount, "currency": "EUR"}
+async def test_agreements_drive_a_funds_flag(platform: Platform):
+    p = platform
+    cambridge = await p.partner("University of Cambridge", "university", "GB")
+    chunfeng = await p.partner("Chunfeng Foundation", "foundation", "CN")
+
+    async def fund_state(fund_id):
+        return await p.funding.read(f"/api/v1/funds/{fund_id}")
+
+    body = {
+        "name": "Cambridge-Tsinghua Joint Research Fund",
+        "partner_ids": [cambridge, chunfeng],
+        "budget": money("300000.00"),
+        "agreement_required": True,
+    }
+    fund = await p.funding.create("/api/v1/funds", body)
+    assert fund["flagged"] and cambridge in fund["flag_reason"] and chunfeng in fund["flag_reason"]
+
+    await p.agreement_in_force(cambridge)
+
+    async def reason_names_only_chunfeng():
+        state = await fund_state(fund["id"])
+        return state["flagged"] and cambridge not in state["flag_reason"] and chunfeng in state["flag_reason"]
+
+    await eventually(reason_names_only_chunfeng)
+
+    # While flagged, the fund takes no award: 409 naming why.
+    call_body = {
+        "fund_id": fund["id"],
+        "title": "Seed call",
+        "opens_at": "2027-02-01T00:00:00Z",
+        "closes_at": "2027-06-01T00:00:00Z",
+        "max_award": money("50000.00"),
+    }
+    call = await p.funding.create("/api/v1/calls", call_body)
+    proposal_body = {
+        "call_id": call["id"],
+        "title": "Low-carbon cement",
+        "requested": money("40000.00"),
+        "pi": {"person_id": "pi-1", "name": "Prof. Zhang", "unit": "Civil Engineering"},
+        "co_pis": [{"name": "Dr. Smith", "partner_id": cambridge}],
+    }
+    proposal = await p.funding.create("/api/v1/proposals", proposal_body)
+    path = f"/api/v1/proposals/{proposal['id']}"
+    await p.funding.act(f"{path}/submit")
+    reviewer = {"reviewer": {"person_id": "rev-1", "name": "Prof. Li", "unit": "Architecture"}}
+    await p.funding.act(f"{path}/reviews", reviewer)
+    award_body = {"amount": money("40000.00"), "reason": "ranked first"}
+    refused = await p.funding.post(f"{path}/award", award_body)
+    assert assert_problem(refused, 409, "rule-violation")["reason"] == "no-active-agreement"
+
+    chunfeng_agreement = await p.agreement_in_force(chunfeng)
+
+    async def unflagged():
+        return not (await fund_state(fund["id"]))["flagged"]
+
+    await eventually(unflagged)
+    await p.funding.create(f"{path}/award", award_body)
+
+    # The foundation's agreement is terminated: flagged again.
+    terminate = {"reason": "foundation programme ended", "terminated_on": "2027-03-01"}
+    await p.partners.act(f"/api/v1/agreements/{chunfeng_agreement}/terminate", terminate)
+
+    async def flagged_again():
+        state = await fund_state(fund["id"])
+        return state["flagged"] and chunfeng in state["flag_reason"]
+
+    await eventually(flagged_again)
+    history = await p.funding.read(f"/api/v1/funds/{fund['id']}/history")
+    assert [e["type"].rsplit(".", 1)[1] for e in history["items"]] == [
+        "created",
+        "flagged",  # the reason changed: only the foundation lacks an agreement now
+        "unflagged",
+        "committed",
+        "flagged",
+    ]
 
 
-async def ok(answer, status=200):
-    assert answer.status_code == status, answer.text
-    return answer.json()
+async def test_an_archived_or_merged_partner_is_refused_as_a_new_reference(platform: Platform):
+    p = platform
+    closed = await p.partner("Old College", "enterprise", "GB")
+    merged = await p.partner("Imperial College of Science", "enterprise", "GB")
+    successor = await p.partner("Imperial College London", "enterprise", "GB")
+    body = {
+        "title": "Kiln sensor",
+        "department": "Civil Engineering",
+        "readiness_level": 6,
+        "inventors": [{"person_id": "ivy.li", "name": "Li Ivy", "unit": "Civil Engineering", "share": "100"}],
+    }
+    technology = (await p.techtransfer.create("/api/v1/technologies", body))["id"]
+    for action in ("evaluate", "offer"):
+        await p.techtransfer.act(f"/api/v1/technologies/{technology}/{action}")
 
+    def fund(partner_id):
+        return {"name": "Fund", "partner_ids": [partner_id], "budget": money("1000.00")}
 
-async def test_agreements_drive_the_flag_and_the_portfolio_shows_the_fund(servers, namespace):
-    clock = ManualClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
-    partners_app = create_partners(settings_for(PartnersSettings, servers, namespace), clock=clock)
-    funding_app = create_funding(settings_for(FundingSettings, servers, namespace), clock=clock)
-    async with AsyncExitStack() as stack:
-        partners = await stack.enter_async_context(running(partners_app))
-        funding = await stack.enter_async_context(running(funding_app))
+    def project(partner_id):
+        return {"title": "Project", "kind": "joint_research", "partner_ids": [partner_id]}
 
-        async def register(name, kind, country):
-            body = {"name": name, "kind": kind, "country": country, "status": "active"}
-            return (await ok(await partners.post("/api/v1/partners", json=body, headers=PARTNERS_OFFICER), 201))["id"]
-
-        async def agreement_in_force(partner_id):
-            body = {
-                "type": "strategic",
-                "title": "Strategic research cooperation",
-                "parties": [{"partner_id": partner_id}],
-                "effective_from": "2026-01-01",
-                "expires_on": "2031-12-31",
-            }
-            agreement = await ok(await partners.post("/api/v1/agreements", json=body, headers=PARTNERS_OFFICER), 201)
-            for action, payload in (("submit", None), ("sign", {"signed_on": "2025-12-01"}), ("activate", None)):
-                path = f"/api/v1/agreements/{agreement['id']}/{action}"
-                await ok(await partners.post(path, json=payload, headers=PARTNERS_OFFICER))
-            return agreement["id"]
-
-        async def fund_state(fund_id):
-            return await ok(await funding.get(f"/api/v1/funds/{fund_id}", headers=READER))
-
-        cambridge = await register("University of Cambridge", "university", "GB")
-        chunfeng = await register("Chunfeng Foundation", "foundation", "CN")
-        directory = funding_app.state.partner_directory
-        await eventually(lambda: directory.get(chunfeng))
-
-        body = {
-            "name": "Cambridge-Tsinghua Joint Research Fund",
-            "partner_ids": [cambridge, chunfeng],
-            "budget": eur("300000.00"),
-            "agreement_required": True,
+    def license(partner_id):
+        return {
+            "title": "Kiln sensor licence",
+            "licensee_id": partner_id,
+            "technology_ids": [technology],
+            "kind": "non_exclusive",
+            "territory": ["GB"],
+            "field_of_use": "cement",
+            "currency": "EUR",
+            "royalty_rate": "2",
         }
-        fund = await ok(await funding.post("/api/v1/funds", json=body, headers=FUNDING_OFFICER), 201)
-        assert fund["flagged"] and cambridge in fund["flag_reason"] and chunfeng in fund["flag_reason"]
 
-        await agreement_in_force(cambridge)
+    # While they are active, both services take them.
+    await p.funding.create("/api/v1/funds", fund(closed))
+    await p.funding.create("/api/v1/projects", project(merged))
+    drafted = await p.techtransfer.create("/api/v1/licenses", license(closed))
+    await p.techtransfer.act(f"/api/v1/licenses/{drafted['id']}/export-classification", {"classification": "free"})
 
-        async def reason_names_only_chunfeng():
-            state = await fund_state(fund["id"])
-            return state["flagged"] and cambridge not in state["flag_reason"] and chunfeng in state["flag_reason"]
+    await p.partners.act(f"/api/v1/partners/{closed}/archive", {"reason": "the college closed"})
+    await p.partners.act(f"/api/v1/partners/{merged}/merge", {"successor_id": successor})
+    for partner_id in (closed, merged):
+        await p.directories_at(partner_id, 2)
 
-        await eventually(reason_names_only_chunfeng)
+    counts = {
+        service.name: service.app.state.runtime.store.events.count_documents for service in (p.funding, p.techtransfer)
+    }
+    before = {name: await count({}) for name, count in counts.items()}
+    refusals = [
+        (closed, None, await p.funding.post("/api/v1/funds", fund(closed))),
+        (closed, None, await p.techtransfer.post("/api/v1/licenses", license(closed))),
+        (closed, None, await p.techtransfer.post(f"/api/v1/licenses/{drafted['id']}/execute")),
+        (merged, successor, await p.funding.post("/api/v1/projects", project(merged))),
+        (merged, successor, await p.techtransfer.post("/api/v1/licenses", license(merged))),
+    ]
+    for partner_id, successor_id, answer in refusals:
+        problem = assert_problem(answer, 409, "rule-violation")
+        assert problem["partner_id"] == partner_id and "archived" in problem["detail"], problem
+        assert problem.get("successor_id") == successor_id, problem
+    assert {name: await count({}) for name, count in counts.items()} == before  # nothing was recorded
 
-        # While flagged, the fund takes no award: 409 naming why.
-        call_body = {
-            "fund_id": fund["id"],
-            "title": "Seed call",
-            "opens_at": "2027-02-01T00:00:00Z",
-            "closes_at": "2027-06-01T00:00:00Z",
-            "max_award": eur("50000.00"),
-        }
-        call = await ok(await funding.post("/api/v1/calls", json=call_body, headers=FUNDING_OFFICER), 201)
-        proposal_body = {
-            "call_id": call["id"],
-            "title": "Low-carbon cement",
-            "requested": eur("40000.00"),
-            "pi": {"person_id": "pi-1", "name": "Prof. Zhang", "unit": "Civil Engineering"},
-            "co_pis": [{"name": "Dr. Smith", "partner_id": cambridge}],
-        }
-        proposal = await ok(await funding.post("/api/v1/proposals", json=proposal_body, headers=FUNDING_OFFICER), 201)
-        path = f"/api/v1/proposals/{proposal['id']}"
-        await ok(await funding.post(f"{path}/submit", headers=FUNDING_OFFICER))
-        reviewer = {"reviewer": {"person_id": "rev-1", "name": "Prof. Li", "unit": "Architecture"}}
-        await ok(await funding.post(f"{path}/reviews", json=reviewer, headers=FUNDING_OFFICER))
-        award_body = {"amount": eur("40000.00"), "reason": "ranked first"}
-        refused = await funding.post(f"{path}/award", json=award_body, headers=FUNDING_OFFICER)
-        assert assert_problem(refused, 409, "rule-violation")["reason"] == "no-active-agreement"
-
-        chunfeng_agreement = await agreement_in_force(chunfeng)
-
-        async def unflagged():
-            return not (await fund_state(fund["id"]))["flagged"]
-
-        await eventually(unflagged)
-        award = await ok(await funding.post(f"{path}/award", json=award_body, headers=FUNDING_OFFICER), 201)
-
-        # The foundation's agreement is terminated: flagged again.
-        terminate = {"reason": "foundation programme ended", "terminated_on": "2027-03-01"}
-        await ok(
-            await partners.post(
-                f"/api/v1/agreements/{chunfeng_agreement}/terminate", json=terminate, headers=PARTNERS_OFFICER
-            )
-        )
-
-        async def flagged_again():
-            state = await fund_state(fund["id"])
-            return state["flagged"] and chunfeng in state["flag_reason"]
-
-        await eventually(flagged_again)
-        history = await ok(await funding.get(f"/api/v1/funds/{fund['id']}/history", headers=READER))
-        assert [e["type"].rsplit(".", 1)[1] for e in history["items"]] == [
-            "created",
-            "flagged",  # the reason changed: only the foundation lacks an agreement now
-            "unflagged",
-            "committed",
-            "flagged",
-        ]
-
-        # Partners' portfolio of Cambridge shows the fund and the award, from funding's own events.
-        async def portfolio_shows_them():
-            portfolio = await ok(await partners.get(f"/api/v1/partners/{cambridge}/portfolio", headers=READER))
-            funds = {f["id"]: f for f in portfolio["funds"]}
-            awards = {a["id"]: a for a in portfolio["awards"]}
-            return (
-                fund["id"] in funds
-                and funds[fund["id"]]["budget"] == eur("300000.00")
-                and funds[fund["id"]]["name"] == "Cambridge-Tsinghua Joint Research Fund"
-                and award["id"] in awards
-                and awards[award["id"]]["amount"] == eur("40000.00")
-                and awards[award["id"]]["fund_id"] == fund["id"]
-            )
-
-        await eventually(portfolio_shows_them)
+    # The successor is taken as usual.
+    await p.funding.create("/api/v1/projects", project(successor))
+    await p.techtransfer.create("/api/v1/licenses", license(successor))
