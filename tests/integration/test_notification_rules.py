@@ -28,6 +28,7 @@ PEOPLE = ["rev.wang", "pi.zhang", "cora.smith", "ivy.li", "ian.chen", "lena.ma"]
 RECIPIENTS = {
     "funding-office": {"role:admin", "role:funding_officer"},
     "funding-fund-flagged-partnerships": {"role:admin", "role:partnerships_officer"},
+    "funding-fund-created-flagged-partnerships": {"role:admin", "role:partnerships_officer"},
     "funding-reviewer": {"user:rev.wang"},
     "funding-proposal-team": {"user:pi.zhang", "user:cora.smith"},
     "funding-award-pi": {"user:pi.zhang"},
@@ -160,7 +161,12 @@ async def drive_funding(p: Platform) -> dict[str, str]:
     for action in ("start", "invoices/INV-1/pay"):
         await f.act(f"/api/v1/projects/{commissioned['id']}/{action}")
     await f.act(f"/api/v1/projects/{commissioned['id']}/terminate", {"reason": "client withdrew"})
-    return {"siemens": siemens, "awarded": "Low-carbon cement", "rejected": "Self-healing concrete"}
+    return {
+        "siemens": siemens,
+        "chunfeng": chunfeng,
+        "awarded": "Low-carbon cement",
+        "rejected": "Self-healing concrete",
+    }
 
 
 async def drive_techtransfer(p: Platform, siemens: str) -> dict[str, str]:
@@ -298,32 +304,37 @@ async def test_funding_and_techtransfer_events_reach_the_people_the_rules_name(p
     }
 
     # Email rules: the message at the SMTP server, to the person's address.
-    wanted_mail = {
-        "pat": "No active agreement: Chunfeng Seed Fund",
-        "rev.wang": f"Please review: {funding['awarded']}",
-        "pi.zhang": f"Not awarded: {funding['rejected']}",
-        "cora.smith": f"Awarded: {funding['awarded']}",
-        "tess": f"Patent deadline on 2027-05-20: {techtransfer['technology']}",
-        "lena.ma": "Royalty report overdue",
-    }
+    wanted_mail = [
+        ("pat", "New fund: Chunfeng Seed Fund"),  # born flagged: announced as created
+        ("pat", "No active agreement: Chunfeng Seed Fund"),
+        ("rev.wang", f"Please review: {funding['awarded']}"),
+        ("pi.zhang", f"Awarded: {funding['awarded']}"),
+        ("pi.zhang", f"Not awarded: {funding['rejected']}"),
+        ("cora.smith", f"Awarded: {funding['awarded']}"),
+        ("tess", f"Patent deadline on 2027-05-20: {techtransfer['technology']}"),
+        ("lena.ma", f"Export permit needed: {techtransfer['license']}"),
+        ("lena.ma", f"Execution refused: {techtransfer['refused']}"),
+        ("lena.ma", f"License executed: {techtransfer['license']}"),
+        ("lena.ma", f"License terminated: {techtransfer['license']}"),
+        ("lena.ma", "License expired: Separator licence, France"),
+        ("lena.ma", "Royalty report overdue"),
+    ]
 
     def subjects(person: str) -> set[str]:
         return {m["Subject"] for m in p.mailbox.to(email(person))}
 
+    def contents(person: str, subject: str) -> list[str]:
+        return [m.get_content() for m in p.mailbox.to(email(person)) if m["Subject"] == subject]
+
     async def mailed():
-        missing = {person: subject for person, subject in wanted_mail.items() if subject not in subjects(person)}
+        missing = [(person, subject) for person, subject in wanted_mail if subject not in subjects(person)]
         assert not missing, missing
         return True
 
     await eventually(mailed, timeout=30)
-    assert f"Awarded: {funding['awarded']}" in subjects("pi.zhang")
-    assert {
-        f"Export permit needed: {techtransfer['license']}",
-        f"Execution refused: {techtransfer['refused']}",
-        f"License executed: {techtransfer['license']}",
-        f"License terminated: {techtransfer['license']}",
-        "License expired: Separator licence, France",
-    } <= subjects("lena.ma")
+    [born_flagged] = contents("pat", "New fund: Chunfeng Seed Fund")
+    assert "New fund: Cambridge Joint Fund" not in subjects("pat")  # needs no agreement: the funding office's
+    assert f"50000.00 EUR: no active agreement with sponsor {funding['chunfeng']}." in born_flagged
+    overdue = contents("lena.ma", "Royalty report overdue")
+    assert all("2027-01-01 to 2027-03-31 was due on 2027-04-30" in text for text in overdue)
     assert subjects("ivy.li") == set()  # the inventors' rule is for the inbox only
-    overdue = [m.get_content() for m in p.mailbox.to(email("lena.ma")) if m["Subject"] == "Royalty report overdue"]
-    assert overdue and all("2027-01-01 to 2027-03-31 was due on 2027-04-30" in text for text in overdue)

@@ -93,6 +93,14 @@ async def test_every_default_rule_fires_for_the_real_service_s_events(platform, 
         return True
 
     await eventually(fired, timeout=60)
+    # Each template, in every language, found what it reads in the real events: no "?" for a missing field.
+    unrendered = {
+        (entry["event_type"], language, text["title"], text["body"])
+        for entry in await platform.entries()
+        for language, text in entry["texts"].items()
+        if "?" in text["title"] + text["body"]
+    }
+    assert not unrendered, "\n".join(map(repr, sorted(unrendered)))
 
     async def office_told():
         types = {e["event_type"] for e in await platform.inbox(OFFICER)}
