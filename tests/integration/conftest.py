@@ -26,7 +26,7 @@ from funding.settings import FundingSettings
 from notifications.main import create_app as create_notifications
 from notifications.settings import NotificationsSettings
 from opp_shared.clock import ManualClock
-from opp_shared.testing.helpers import auth, eventually, new_namespace, running, settings_for
+from opp_shared.testing.helpers import ServiceApi, auth, eventually, new_namespace, running, settings_for
 from opp_shared.testing.mail import Mailbox
 from opp_shared.testing.servers import Servers
 from partners.main import create_app as create_partners
@@ -48,20 +48,12 @@ def money(amount: str, currency: str = "EUR") -> dict[str, str]:
     return {"amount": amount, "currency": currency}
 
 
-@dataclass
-class Service:
-    """One running service: its app (for its views and scheduler) and an HTTP client, with
-    shortcuts that check the status they expect."""
+class Service(ServiceApi):
+    """One running service of the world, with the shortcuts the cross-service tests use."""
 
-    name: str
-    app: FastAPI
-    client: httpx.AsyncClient
-    writer: dict[str, str]
-
-    async def ok(self, method: str, path: str, body: Any = None, *, expect: int = 200, headers=None) -> Any:
-        answer = await self.client.request(method, path, json=body, headers=headers or self.writer)
-        assert answer.status_code == expect, f"{self.name} {method} {path}: {answer.status_code} {answer.text}"
-        return answer.json()
+    def __init__(self, name: str, client: httpx.AsyncClient, app: FastAPI, writer: dict[str, str]) -> None:
+        super().__init__(client, app, writer=writer, reader=READER)
+        self.name = name
 
     async def create(self, path: str, body: Any, **options: Any) -> Any:
         return await self.ok("POST", path, body, expect=201, **options)
@@ -69,14 +61,9 @@ class Service:
     async def act(self, path: str, body: Any = None, **options: Any) -> Any:
         return await self.ok("POST", path, body, **options)
 
-    async def read(self, path: str, *, headers=None, **params: Any) -> Any:
-        answer = await self.client.get(path, params=params, headers=headers or READER)
-        assert answer.status_code == 200, f"{self.name} GET {path}: {answer.status_code} {answer.text}"
-        return answer.json()
-
-    async def post(self, path: str, body: Any = None, headers=None) -> httpx.Response:
-        """A request whose refusal the test judges itself."""
-        return await self.client.post(path, json=body, headers=headers or self.writer)
+    async def attempt(self, path: str, body: Any = None) -> httpx.Response:
+        """A POST as the writer whose answer the test judges itself (a refusal)."""
+        return await self.client.post(path, json=body, headers=self.writer)
 
 
 @dataclass
@@ -157,7 +144,7 @@ async def platform_of(servers: Servers, namespace: str, mailbox: Mailbox) -> Asy
     }
     async with AsyncExitStack() as stack:
         services = {
-            name: Service(name, app, await stack.enter_async_context(running(app)), writer)
+            name: Service(name, await stack.enter_async_context(running(app)), app, writer)
             for name, (app, writer) in apps.items()
         }
         yield Platform(clock=clock, mailbox=mailbox, **services)

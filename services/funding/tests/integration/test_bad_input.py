@@ -26,7 +26,15 @@ from funding.main import create_app
 from funding.settings import FundingSettings
 from opp_shared.clock import ManualClock
 from opp_shared.testing.bad_input import Case, case, judge, send
-from opp_shared.testing.helpers import assert_problem, auth, event_publisher, eventually, new_namespace, settings_for
+from opp_shared.testing.helpers import (
+    assert_problem,
+    auth,
+    event_publisher,
+    eventually,
+    new_namespace,
+    running,
+    settings_for,
+)
 
 WRITER = auth("funding_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -71,65 +79,62 @@ async def world(servers):
     app = create_app(settings, clock=ManualClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC)))
     async with (
         event_publisher(servers.kafka_bootstrap, namespace) as publish,
-        app.router.lifespan_context(app),
+        running(app, raise_app_exceptions=False) as client,
     ):
-        await app.state.runtime.wait_until_set_up()
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            w = World(client, app)
-            # The partners the cases name, announced as the partners service would.
-            for name, kind, status in (
-                ("partner", "university", "active"),
-                ("enterprise", "enterprise", "active"),
-                ("archived", "university", "archived"),
-            ):
-                partner_id = f"ptn_{uuid.uuid4().hex[:12]}"
-                state = {"name": f"{name} org", "kind": kind, "status": status}
-                await publish("partners.partner", partner_id, 1, state, "partners.partner.registered")
-                w.ids[name] = partner_id
-            for partner_id in w.ids.values():
-                await eventually(lambda p=partner_id: app.state.partner_directory.get(p))
+        w = World(client, app)
+        # The partners the cases name, announced as the partners service would.
+        for name, kind, status in (
+            ("partner", "university", "active"),
+            ("enterprise", "enterprise", "active"),
+            ("archived", "university", "archived"),
+        ):
+            partner_id = f"ptn_{uuid.uuid4().hex[:12]}"
+            state = {"name": f"{name} org", "kind": kind, "status": status}
+            await publish("partners.partner", partner_id, 1, state, "partners.partner.registered")
+            w.ids[name] = partner_id
+        for partner_id in w.ids.values():
+            await eventually(lambda p=partner_id: app.state.partner_directory.get(p))
 
-            async def post(path, body, status=201):
-                return await _ok(await client.post(path, json=body, headers=WRITER), status)
+        async def post(path, body, status=201):
+            return await _ok(await client.post(path, json=body, headers=WRITER), status)
 
-            fund = await post(F, {"name": "Fund", "partner_ids": [w.ids["partner"]], "budget": eur("1000.00")})
-            w.ids["fund"] = fund["id"]
-            call = {
-                "fund_id": fund["id"],
-                "title": "Call",
-                "opens_at": "2027-02-01T00:00:00Z",
-                "closes_at": "2027-06-01T00:00:00Z",
-                "max_award": eur("500.00"),
-            }
-            w.ids["call"] = (await post(C, call))["id"]
-            proposal = {
-                "call_id": w.ids["call"],
-                "title": "Proposal",
-                "requested": eur("400.00"),
-                "pi": {"person_id": "pi-1", "name": "Prof. Li", "unit": "Physics"},
-                "co_pis": [{"name": "Dr. X", "partner_id": w.ids["partner"]}],
-            }
-            w.ids["draft"] = (await post(P, proposal))["id"]
-            w.ids["proposal"] = (await post(P, proposal))["id"]
-            await post(f"{P}/{w.ids['proposal']}/submit", None, 200)
-            reviewer = {"reviewer": {"person_id": "rev-1", "name": "R", "unit": "Chemistry"}}
-            await post(f"{P}/{w.ids['proposal']}/reviews", reviewer, 200)
-            under_review = (await post(P, proposal))["id"]
-            await post(f"{P}/{under_review}/submit", None, 200)
-            await post(f"{P}/{under_review}/reviews", reviewer, 200)
-            award = await post(f"{P}/{under_review}/award", {"amount": eur("300.00"), "reason": "good"})
-            w.ids["award"] = award["id"]
-            disbursement = {
-                "award_id": award["id"],
-                "amount": eur("100.00"),
-                "scheduled_on": "2027-04-01",
-                "deliverable": {"title": "Report"},
-            }
-            w.ids["disbursement"] = (await post(D, disbursement))["id"]
-            project = {"title": "Project", "kind": "joint_research", "partner_ids": [w.ids["partner"]]}
-            w.ids["project"] = (await post(J, project))["id"]
-            yield w
+        fund = await post(F, {"name": "Fund", "partner_ids": [w.ids["partner"]], "budget": eur("1000.00")})
+        w.ids["fund"] = fund["id"]
+        call = {
+            "fund_id": fund["id"],
+            "title": "Call",
+            "opens_at": "2027-02-01T00:00:00Z",
+            "closes_at": "2027-06-01T00:00:00Z",
+            "max_award": eur("500.00"),
+        }
+        w.ids["call"] = (await post(C, call))["id"]
+        proposal = {
+            "call_id": w.ids["call"],
+            "title": "Proposal",
+            "requested": eur("400.00"),
+            "pi": {"person_id": "pi-1", "name": "Prof. Li", "unit": "Physics"},
+            "co_pis": [{"name": "Dr. X", "partner_id": w.ids["partner"]}],
+        }
+        w.ids["draft"] = (await post(P, proposal))["id"]
+        w.ids["proposal"] = (await post(P, proposal))["id"]
+        await post(f"{P}/{w.ids['proposal']}/submit", None, 200)
+        reviewer = {"reviewer": {"person_id": "rev-1", "name": "R", "unit": "Chemistry"}}
+        await post(f"{P}/{w.ids['proposal']}/reviews", reviewer, 200)
+        under_review = (await post(P, proposal))["id"]
+        await post(f"{P}/{under_review}/submit", None, 200)
+        await post(f"{P}/{under_review}/reviews", reviewer, 200)
+        award = await post(f"{P}/{under_review}/award", {"amount": eur("300.00"), "reason": "good"})
+        w.ids["award"] = award["id"]
+        disbursement = {
+            "award_id": award["id"],
+            "amount": eur("100.00"),
+            "scheduled_on": "2027-04-01",
+            "deliverable": {"title": "Report"},
+        }
+        w.ids["disbursement"] = (await post(D, disbursement))["id"]
+        project = {"title": "Project", "kind": "joint_research", "partner_ids": [w.ids["partner"]]}
+        w.ids["project"] = (await post(J, project))["id"]
+        yield w
 
 
 async def check(world: World, c: Case) -> None:
