@@ -7,7 +7,7 @@ from aiokafka import AIOKafkaProducer
 from funding.main import create_app
 from funding.settings import FundingSettings
 from opp_shared.clock import ManualClock, rfc3339
-from opp_shared.testing.helpers import auth, contract_event, eventually, running, settings_for
+from opp_shared.testing.helpers import ServiceApi, auth, contract_event, eventually, running, settings_for
 
 WRITER = auth("funding_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -17,20 +17,13 @@ def eur(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 
 
-class FundingApi:
+class FundingApi(ServiceApi):
     """The funding HTTP API as a test drives it: an httpx client plus shortcuts. Partners are
     announced the way the partners service announces them: as events on its Kafka topic."""
 
-    writer = WRITER
-    reader = READER
-
     def __init__(self, client, app, announce) -> None:
-        self.client = client
-        self.app = app
+        super().__init__(client, app, writer=WRITER, reader=READER)
         self.announce = announce
-
-    def __getattr__(self, name):  # get, post, patch, ... of the client
-        return getattr(self.client, name)
 
     @property
     def clock(self):
@@ -54,11 +47,6 @@ class FundingApi:
     async def act(self, path, body=None, headers=None, expect=200):
         answer = await self.client.post(path, json=body, headers=headers or WRITER)
         assert answer.status_code == expect, answer.text
-        return answer.json()
-
-    async def read(self, path, **params):
-        answer = await self.client.get(path, params=params, headers=READER)
-        assert answer.status_code == 200, answer.text
         return answer.json()
 
     async def fund(self, *sponsors, budget="100000.00", currency="EUR", **extra):
@@ -95,9 +83,6 @@ class FundingApi:
     async def award(self, proposal_id, amount="10000.00", currency="EUR", expect=201):
         body = {"amount": {"amount": amount, "currency": currency}, "reason": "ranked in the top ten"}
         return await self.created(f"/api/v1/proposals/{proposal_id}/award", body, expect=expect)
-
-    async def event_count(self):
-        return await self.app.state.runtime.store.events.count_documents({})
 
 
 @pytest.fixture

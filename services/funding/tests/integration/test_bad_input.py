@@ -7,6 +7,8 @@ idempotency claims, and the number of current-state documents. The answer must
 be the expected status as an RFC 9457 problem (with the field named, where
 one is), and the snapshot after must equal the one before. The client does not
 re-raise the app's exceptions, so a crash shows as the 500 a client would see.
+Cases are written, sent and judged with `opp_shared.testing.bad_input`, as in
+partners and techtransfer.
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from funding.main import create_app
 from funding.settings import FundingSettings
 from opp_shared.clock import ManualClock
-from opp_shared.testing.bad_input import fill
-from opp_shared.testing.helpers import assert_problem, auth, contract_event, eventually, new_namespace, settings_for
+from opp_shared.testing.bad_input import Case, case, judge, send
+from opp_shared.testing.helpers import (
+    assert_problem,
+    auth,
+    event_publisher,
+    eventually,
+    new_namespace,
+    running,
+    settings_for,
+)
 
 WRITER = auth("funding_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
@@ -67,110 +76,70 @@ async def _ok(answer: httpx.Response, status: int = 200) -> dict[str, Any]:
 async def world(servers):
     namespace = new_namespace()
     settings = settings_for(FundingSettings, servers, namespace)
-    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka_bootstrap, enable_idempotence=True)
-    await producer.start()
     app = create_app(settings, clock=ManualClock(datetime(2027, 3, 1, 2, 0, tzinfo=UTC)))
-    try:
-        async with app.router.lifespan_context(app):
-            await app.state.runtime.wait_until_set_up()
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                w = World(client, app)
-                for name, kind, status in (
-                    ("partner", "university", "active"),
-                    ("enterprise", "enterprise", "active"),
-                    ("archived", "university", "archived"),
-                ):
-                    partner_id = f"ptn_{uuid.uuid4().hex[:12]}"
-                    state = {"id": partner_id, "version": 1, "name": f"{name} org", "kind": kind, "status": status}
-                    event = contract_event("partners.partner.registered", partner_id, 1, state)
-                    await producer.send_and_wait(
-                        f"{namespace}.partners.partner", event.to_json_bytes(), key=partner_id.encode()
-                    )
-                    w.ids[name] = partner_id
-                for partner_id in w.ids.values():
-                    await eventually(lambda p=partner_id: app.state.partner_directory.get(p))
+    async with (
+        event_publisher(servers.kafka_bootstrap, namespace) as publish,
+        running(app, raise_app_exceptions=False) as client,
+    ):
+        w = World(client, app)
+        # The partners the cases name, announced as the partners service would.
+        for name, kind, status in (
+            ("partner", "university", "active"),
+            ("enterprise", "enterprise", "active"),
+            ("archived", "university", "archived"),
+        ):
+            partner_id = f"ptn_{uuid.uuid4().hex[:12]}"
+            state = {"name": f"{name} org", "kind": kind, "status": status}
+            await publish("partners.partner", partner_id, 1, state, "partners.partner.registered")
+            w.ids[name] = partner_id
+        for partner_id in w.ids.values():
+            await eventually(lambda p=partner_id: app.state.partner_directory.get(p))
 
-                async def post(path, body, status=201):
-                    return await _ok(await client.post(path, json=body, headers=WRITER), status)
+        async def post(path, body, status=201):
+            return await _ok(await client.post(path, json=body, headers=WRITER), status)
 
-                fund = await post(F, {"name": "Fund", "partner_ids": [w.ids["partner"]], "budget": eur("1000.00")})
-                w.ids["fund"] = fund["id"]
-                call = {
-                    "fund_id": fund["id"],
-                    "title": "Call",
-                    "opens_at": "2027-02-01T00:00:00Z",
-                    "closes_at": "2027-06-01T00:00:00Z",
-                    "max_award": eur("500.00"),
-                }
-                w.ids["call"] = (await post(C, call))["id"]
-                proposal = {
-                    "call_id": w.ids["call"],
-                    "title": "Proposal",
-                    "requested": eur("400.00"),
-                    "pi": {"person_id": "pi-1", "name": "Prof. Li", "unit": "Physics"},
-                    "co_pis": [{"name": "Dr. X", "partner_id": w.ids["partner"]}],
-                }
-                w.ids["draft"] = (await post(P, proposal))["id"]
-                w.ids["proposal"] = (await post(P, proposal))["id"]
-                await post(f"{P}/{w.ids['proposal']}/submit", None, 200)
-                reviewer = {"reviewer": {"person_id": "rev-1", "name": "R", "unit": "Chemistry"}}
-                await post(f"{P}/{w.ids['proposal']}/reviews", reviewer, 200)
-                under_review = (await post(P, proposal))["id"]
-                await post(f"{P}/{under_review}/submit", None, 200)
-                await post(f"{P}/{under_review}/reviews", reviewer, 200)
-                award = await post(f"{P}/{under_review}/award", {"amount": eur("300.00"), "reason": "good"})
-                w.ids["award"] = award["id"]
-                disbursement = {
-                    "award_id": award["id"],
-                    "amount": eur("100.00"),
-                    "scheduled_on": "2027-04-01",
-                    "deliverable": {"title": "Report"},
-                }
-                w.ids["disbursement"] = (await post(D, disbursement))["id"]
-                project = {"title": "Project", "kind": "joint_research", "partner_ids": [w.ids["partner"]]}
-                w.ids["project"] = (await post(J, project))["id"]
-                yield w
-    finally:
-        await producer.stop()
+        fund = await post(F, {"name": "Fund", "partner_ids": [w.ids["partner"]], "budget": eur("1000.00")})
+        w.ids["fund"] = fund["id"]
+        call = {
+            "fund_id": fund["id"],
+            "title": "Call",
+            "opens_at": "2027-02-01T00:00:00Z",
+            "closes_at": "2027-06-01T00:00:00Z",
+            "max_award": eur("500.00"),
+        }
+        w.ids["call"] = (await post(C, call))["id"]
+        proposal = {
+            "call_id": w.ids["call"],
+            "title": "Proposal",
+            "requested": eur("400.00"),
+            "pi": {"person_id": "pi-1", "name": "Prof. Li", "unit": "Physics"},
+            "co_pis": [{"name": "Dr. X", "partner_id": w.ids["partner"]}],
+        }
+        w.ids["draft"] = (await post(P, proposal))["id"]
+        w.ids["proposal"] = (await post(P, proposal))["id"]
+        await post(f"{P}/{w.ids['proposal']}/submit", None, 200)
+        reviewer = {"reviewer": {"person_id": "rev-1", "name": "R", "unit": "Chemistry"}}
+        await post(f"{P}/{w.ids['proposal']}/reviews", reviewer, 200)
+        under_review = (await post(P, proposal))["id"]
+        await post(f"{P}/{under_review}/submit", None, 200)
+        await post(f"{P}/{under_review}/reviews", reviewer, 200)
+        award = await post(f"{P}/{under_review}/award", {"amount": eur("300.00"), "reason": "good"})
+        w.ids["award"] = award["id"]
+        disbursement = {
+            "award_id": award["id"],
+            "amount": eur("100.00"),
+            "scheduled_on": "2027-04-01",
+            "deliverable": {"title": "Report"},
+        }
+        w.ids["disbursement"] = (await post(D, disbursement))["id"]
+        project = {"title": "Project", "kind": "joint_research", "partner_ids": [w.ids["partner"]]}
+        w.ids["project"] = (await post(J, project))["id"]
+        yield w
 
 
-# -- how a case is sent and judged ---------------------------------------------------------------
-
-
-NO_BODY = object()
-
-
-def case(name, method, path, status, body=NO_BODY, *, headers=None, content=None, params=None, pointer=None):
-    return pytest.param(
-        {
-            "method": method,
-            "path": path,
-            "status": status,
-            "body": body,
-            "headers": WRITER if headers is None else headers,
-            "content": content,
-            "params": params,
-            "pointer": pointer,
-        },
-        id=name,
-    )
-
-
-async def check(world: World, c: dict[str, Any]) -> None:
+async def check(world: World, c: Case) -> None:
     before = await world.snapshot()
-    kwargs: dict[str, Any] = {"headers": c["headers"]}
-    if c["params"] is not None:
-        kwargs["params"] = fill(c["params"], world.ids)
-    if c["content"] is not None:
-        kwargs["content"] = fill(c["content"], world.ids).encode()
-        kwargs["headers"] = {**c["headers"], **JSON}
-    elif c["body"] is not NO_BODY:
-        kwargs["json"] = fill(c["body"], world.ids)
-    answer = await world.client.request(c["method"], fill(c["path"], world.ids), **kwargs)
-    problem = assert_problem(answer, c["status"])
-    if c["pointer"]:
-        assert c["pointer"] in [e.get("pointer") for e in problem.get("errors", [])], problem
+    judge(await send(world.client, c, world.ids, writer=WRITER), c, world.ids)
     assert await world.snapshot() == before, "a refused request changed something"
 
 
@@ -227,7 +196,7 @@ MONEY_CASES = (
             ("string", "100.00 EUR", f"#/{key}"),
             ("number", 100, f"#/{key}"),
             ("null", None, f"#/{key}"),
-            ("extra-field", {"amount": "1.00", "currency": "EUR", "rate": "1"}, f"#/{key}"),
+            ("extra-field", {"amount": "1.00", "currency": "EUR", "rate": "1"}, f"#/{key}/rate"),
         )
     ]
     + [
@@ -250,14 +219,25 @@ SHAPE_CASES = [
     for kind, status, options in (
         ("array", 422, {"body": [CREATES[path]], "pointer": "#/"}),
         ("no-body", 422, {"pointer": "#/"}),
-        ("not-json", 400, {"content": "{not json"}),
+        ("not-json", 400, {"content": b"{not json", "headers": WRITER | JSON}),
         ("unknown-field", 422, {"body": CREATES[path] | {"colour": "blue"}, "pointer": "#/colour"}),
         ("server-field-id", 422, {"body": CREATES[path] | {"id": "x"}, "pointer": "#/id"}),
         ("server-field-status", 422, {"body": CREATES[path] | {"status": "closed"}, "pointer": "#/status"}),
         ("operator-key", 422, {"body": CREATES[path] | {"$where": "1"}, "pointer": "#/$where"}),
         ("2mb", 413, {"body": CREATES[path] | {"note": "x" * 2_000_000}}),
-        ("nested-deep", 400, {"content": '{"title": ' + "[" * 100_000 + "]" * 100_000 + "}"}),
-        ("title-surrogate", 422, {"content": json.dumps(CREATES[path] | {"title": "?"}).replace('"?"', '"\\ud800"')}),
+        (
+            "nested-deep",
+            400,
+            {"content": b'{"title": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "headers": WRITER | JSON},
+        ),
+        (
+            "title-surrogate",
+            422,
+            {
+                "content": json.dumps(CREATES[path] | {"title": "?"}).replace('"?"', '"\\ud800"').encode(),
+                "headers": WRITER | JSON,
+            },
+        ),
     )
 ]
 

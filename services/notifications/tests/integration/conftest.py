@@ -1,7 +1,7 @@
 """The notifications service over HTTP against the real FerretDB and Kafka, a real SMTP server
-(aiosmtpd, in this process) and a real HTTP receiver for webhooks; partners' events come from the
-real partners service. Notifications runs under uvicorn on a free port, so that its live stream is
-a real HTTP stream."""
+(aiosmtpd, in this process: the plugin's `mailbox`) and a real HTTP receiver for webhooks; partners'
+events come from the real partners service. Notifications runs under uvicorn on a free port, so that
+its live stream is a real HTTP stream."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ import asyncio
 import json
 import threading
 from datetime import UTC, datetime
-from email import message_from_bytes
-from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 
 from notifications.main import create_app as create_notifications
 from notifications.settings import NotificationsSettings
@@ -28,20 +25,6 @@ from partners.settings import PartnersSettings
 
 ADMIN = auth("admin", sub="root")
 OFFICER = auth("partnerships_officer", sub="olivia")
-
-
-class Mailbox:
-    """An SMTP server (aiosmtpd) that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.port = free_ports(1)[0]
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
-        message = message_from_bytes(envelope.content, policy=email_policy)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
 
 
 class Receiver:
@@ -71,14 +54,6 @@ class Receiver:
 
     def at(self, path: str) -> list[dict]:
         return [c for c in self.calls if c["path"] == path]
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    box = Mailbox()
-    box.controller.start()
-    yield box
-    box.controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -153,3 +153,29 @@ async def test_read_state_is_per_person_and_the_stream_delivers_within_a_second(
     assert data["title"] == "New partner: Osaka University (JP)" and data["recipient"] == "role:partnerships_officer"
     assert latency_from_request < 1.0, latency_from_request
     assert_problem(await platform.api.get(ticket["stream_url"]), 401)  # a ticket opens one stream
+
+
+async def test_a_person_without_a_role_reads_what_is_addressed_to_them_and_nothing_more(platform):
+    """The rules address people the other services name by person id (a partner's relationship owner
+    here; a PI, a reviewer, an inventor), whose tokens need carry no role."""
+    olga = auth(sub="olga")
+    partner = await platform.register("Uppsala University", country="SE", relationship_owner_id="olga")
+    [entry] = await eventually(lambda: platform.inbox(olga))
+    assert entry["recipient"] == "user:olga" and entry["subject"] == partner["id"]
+    [office_entry] = await eventually(lambda: platform.inbox(OFFICER))  # the office's, which olga does not see
+    count = await platform.api.get("/api/v1/notifications/unread-count", headers=olga)
+    assert count.status_code == 200 and count.json() == {"unread": 1}
+    read = await platform.api.post(f"/api/v1/notifications/{entry['id']}/read", headers=olga)
+    assert read.status_code == 200 and read.json()["read"] is True
+    assert_problem(await platform.api.get(f"/api/v1/notifications/{office_entry['id']}", headers=olga), 404)
+    ticket = await platform.api.post("/api/v1/notifications/stream-tickets", headers=olga)
+    assert ticket.status_code == 201, ticket.text
+    # Her own directory entry, once an admin made one; nothing that is not her own.
+    assert_problem(await platform.api.get("/api/v1/me", headers=olga), 404)
+    created = await platform.api.post("/api/v1/people", json={"id": "olga", "name": "Olga"}, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    assert (await platform.api.get("/api/v1/me", headers=olga)).json()["name"] == "Olga"
+    assert_problem(await platform.api.get("/api/v1/people", headers=olga), 403)
+    assert_problem(await platform.api.get("/api/v1/subscriptions", headers=olga), 403)
+    subscribe = await platform.api.post("/api/v1/subscriptions", json={"event_types": ["*"]}, headers=olga)
+    assert_problem(subscribe, 403)  # a subscription to what her roles may not read would show it to her

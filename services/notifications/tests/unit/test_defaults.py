@@ -31,6 +31,46 @@ def test_money_reads_as_amount_and_currency():
     assert rendered.text == "An award of 80000.00 EUR was granted for Seed grant."
 
 
+def test_a_patent_deadline_reads_the_day_from_the_change_techtransfer_sends():
+    change = {"kind": "priority_year", "due_on": "2027-05-20", "lead_days": 30, "days_left": 18, "late": True}
+    rendered = render(
+        TEMPLATES["techtransfer.technology.deadline_approaching"]["en"],
+        event("techtransfer.technology.deadline_approaching", {"title": "Solid-state separator"}, change),
+    )
+    assert rendered.subject == "Patent deadline on 2027-05-20: Solid-state separator"
+    assert "falls on 2027-05-20 (18 days left, sent late)" in rendered.text
+
+
+def test_phrases_that_do_not_apply_read_as_nothing():
+    on_time = event(
+        "partners.agreement.expiring",
+        {"title": "Exchange MoU", "type": "mou"},
+        {"days_left": 30, "expires_on": "2027-06-01", "days_before": 30, "late": False},
+    )
+    assert render(TEMPLATES["partners.agreement.expiring"]["en"], on_time).text == (
+        "The mou agreement “Exchange MoU” expires on 2027-06-01 (30-day reminder). Renew it or let it end."
+    )
+    archived = event("partners.partner.archived", {"name": "Old College"}, {})
+    assert render(TEMPLATES["partners.partner.archived"]["en"], archived).text == "Old College was archived."
+    with_reason = event("partners.partner.archived", {"name": "Old College"}, {"reason": "closed"})
+    assert render(TEMPLATES["partners.partner.archived"]["en"], with_reason).text == "Old College was archived: closed."
+
+
+def test_a_fund_born_flagged_reaches_the_partnerships_office_with_its_reason():
+    rules = {d.id: Rule.model_validate(d.fields()) for d in DEFAULT_RULES}
+    fund = {"name": "Seed Fund", "budget": {"amount": "50000.00", "currency": "EUR"}}
+    flagged = event("funding.fund.created", fund | {"flagged": True, "flag_reason": "no active agreement with X"})
+    clear = event("funding.fund.created", fund | {"flagged": False, "flag_reason": None})
+    rule = rules["funding-fund-created-flagged-partnerships"]
+    assert rule.applies_to(flagged) and not rule.applies_to(clear)
+    assert rule.addresses(flagged) == ["role:admin", "role:partnerships_officer"]
+    template = TEMPLATES["funding.fund.created"]["en"]
+    assert render(template, flagged).text == (
+        "The fund Seed Fund was created with a budget of 50000.00 EUR: no active agreement with X."
+    )
+    assert render(template, clear).text == "The fund Seed Fund was created with a budget of 50000.00 EUR."
+
+
 def test_every_default_rule_is_a_valid_rule_with_a_stable_id():
     ids = [d.id for d in DEFAULT_RULES]
     assert len(ids) == len(set(ids))

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from opp_shared.clock import ManualClock
-from opp_shared.testing.helpers import auth, running, settings_for
+from opp_shared.testing.helpers import ServiceApi, auth, running, settings_for
 from partners.main import create_app
 from partners.settings import PartnersSettings
 
@@ -11,18 +11,11 @@ WRITER = auth("partnerships_officer", sub="officer-1")
 READER = auth("viewer", sub="viewer-1")
 
 
-class PartnersApi:
+class PartnersApi(ServiceApi):
     """The partners HTTP API as a test drives it: an httpx client plus shortcuts."""
 
-    writer = WRITER
-    reader = READER
-
     def __init__(self, client, app) -> None:
-        self.client = client
-        self.app = app
-
-    def __getattr__(self, name):  # get, post, patch, ... of the client
-        return getattr(self.client, name)
+        super().__init__(client, app, writer=WRITER, reader=READER)
 
     async def register(self, name="University of Tokyo", country="JP", kind="university", **extra):
         answer = await self.client.post(
@@ -41,17 +34,6 @@ class PartnersApi:
         answer = await self.client.post(f"/api/v1/agreements/{agreement_id}/{action}", json=body, headers=WRITER)
         assert answer.status_code == expect, answer.text
         return answer.json()
-
-    async def read(self, path):
-        answer = await self.client.get(path, headers=READER)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    async def event_count(self):
-        return await self.app.state.runtime.store.events.count_documents({})
-
-    async def history_types(self, path):
-        return [e["type"].rsplit(".", 1)[1] for e in (await self.read(f"{path}/history"))["items"]]
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from opp_shared.auth import issue_local_token
 from opp_shared.clock import ManualClock
 from opp_shared.settings import LOCAL_JWT_SECRET
 from opp_shared.testing.bad_input import Case, case, fill, judge, problem_of, send
-from opp_shared.testing.helpers import auth, new_namespace, settings_for
+from opp_shared.testing.helpers import auth, new_namespace, running, settings_for
 from partners.main import create_app
 from partners.settings import PartnersSettings
 
@@ -107,57 +107,54 @@ async def _ok(answer: httpx.Response, status: int = 200) -> dict[str, Any]:
 async def world(servers):
     settings = settings_for(PartnersSettings, servers, new_namespace())
     app = create_app(settings, clock=ManualClock(datetime(2027, 3, 1, 0, 0, tzinfo=UTC)))
-    async with app.router.lifespan_context(app):
-        await app.state.runtime.wait_until_set_up()
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            w = World(client, app)
+    async with running(app, raise_app_exceptions=False) as client:
+        w = World(client, app)
 
-            async def register(name, country, **extra):
-                return (
-                    await _ok(
-                        await client.post(
-                            P, json={"name": name, "kind": "university", "country": country, **extra}, headers=WRITER
-                        ),
-                        201,
-                    )
-                )["id"]
+        async def register(name, country, **extra):
+            return (
+                await _ok(
+                    await client.post(
+                        P, json={"name": name, "kind": "university", "country": country, **extra}, headers=WRITER
+                    ),
+                    201,
+                )
+            )["id"]
 
-            w.ids["partner"] = await register("Bad Input University", "GB", status="active")
-            w.ids["other"] = await register("Second Partner Institute", "FR")
-            w.ids["archived"] = await register("Archived Partner", "DE")
-            await _ok(await client.post(f"{P}/{w.ids['archived']}/archive", json={"reason": "closed"}, headers=WRITER))
+        w.ids["partner"] = await register("Bad Input University", "GB", status="active")
+        w.ids["other"] = await register("Second Partner Institute", "FR")
+        w.ids["archived"] = await register("Archived Partner", "DE")
+        await _ok(await client.post(f"{P}/{w.ids['archived']}/archive", json={"reason": "closed"}, headers=WRITER))
 
-            async def draft(**extra):
-                body = {
-                    "type": "framework",
-                    "title": "Framework",
-                    "parties": [{"partner_id": w.ids["partner"], "lead": True}],
-                    **extra,
-                }
-                return (await _ok(await client.post(A, json=body, headers=WRITER), 201))["id"]
-
-            w.ids["draft"] = await draft()
-            w.ids["review"] = await draft(expires_on="2031-12-31")
-            await _ok(await client.post(f"{A}/{w.ids['review']}/submit", headers=WRITER))
-            w.ids["active"] = await draft(effective_from="2026-01-01", expires_on="2031-12-31")
-            for action, body in (("submit", None), ("sign", {"signed_on": "2025-12-01"}), ("activate", None)):
-                await _ok(await client.post(f"{A}/{w.ids['active']}/{action}", json=body, headers=WRITER))
-            center = {
-                "name": "Joint Center",
-                "partner_ids": [w.ids["partner"], w.ids["other"]],
-                "established_on": "2026-01-01",
-                "disciplines": ["physics"],
+        async def draft(**extra):
+            body = {
+                "type": "framework",
+                "title": "Framework",
+                "parties": [{"partner_id": w.ids["partner"], "lead": True}],
+                **extra,
             }
-            w.ids["center"] = (await _ok(await client.post(C, json=center, headers=WRITER), 201))["id"]
+            return (await _ok(await client.post(A, json=body, headers=WRITER), 201))["id"]
 
-            # Cursors that real lists gave out, to be sent to the wrong list.
-            page = await _ok(await client.get(A, params={"limit": 1}, headers=READER))
-            w.ids["agreements_cursor"] = page["next_cursor"]
-            page = await _ok(await client.get(P, params={"limit": 1, "sort": "name"}, headers=READER))
-            w.ids["by_name_cursor"] = page["next_cursor"]
-            assert w.ids["agreements_cursor"] and w.ids["by_name_cursor"]
-            yield w
+        w.ids["draft"] = await draft()
+        w.ids["review"] = await draft(expires_on="2031-12-31")
+        await _ok(await client.post(f"{A}/{w.ids['review']}/submit", headers=WRITER))
+        w.ids["active"] = await draft(effective_from="2026-01-01", expires_on="2031-12-31")
+        for action, body in (("submit", None), ("sign", {"signed_on": "2025-12-01"}), ("activate", None)):
+            await _ok(await client.post(f"{A}/{w.ids['active']}/{action}", json=body, headers=WRITER))
+        center = {
+            "name": "Joint Center",
+            "partner_ids": [w.ids["partner"], w.ids["other"]],
+            "established_on": "2026-01-01",
+            "disciplines": ["physics"],
+        }
+        w.ids["center"] = (await _ok(await client.post(C, json=center, headers=WRITER), 201))["id"]
+
+        # Cursors that real lists gave out, to be sent to the wrong list.
+        page = await _ok(await client.get(A, params={"limit": 1}, headers=READER))
+        w.ids["agreements_cursor"] = page["next_cursor"]
+        page = await _ok(await client.get(P, params={"limit": 1, "sort": "name"}, headers=READER))
+        w.ids["by_name_cursor"] = page["next_cursor"]
+        assert w.ids["agreements_cursor"] and w.ids["by_name_cursor"]
+        yield w
 
 
 # -- how a case is sent and judged -----------------------------------------------------------

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from opp_shared.clock import ManualClock
-from opp_shared.testing.helpers import auth, eventually, running, settings_for
+from opp_shared.testing.helpers import ServiceApi, auth, eventually, running, settings_for
 from techtransfer.main import create_app
 from techtransfer.settings import TechtransferSettings
 
@@ -15,28 +15,11 @@ INVENTORS = [
 ]
 
 
-class TechtransferApi:
+class TechtransferApi(ServiceApi):
     """The techtransfer HTTP API as a test drives it: an httpx client plus shortcuts."""
 
-    writer = WRITER
-    reader = READER
-
     def __init__(self, client, app) -> None:
-        self.client = client
-        self.app = app
-
-    def __getattr__(self, name):  # get, post, patch, ... of the client
-        return getattr(self.client, name)
-
-    async def ok(self, method, path, body=None, expect=200, headers=None):
-        answer = await self.client.request(method, path, json=body, headers=headers or WRITER)
-        assert answer.status_code == expect, answer.text
-        return answer.json()
-
-    async def read(self, path, **params):
-        answer = await self.client.get(path, params=params, headers=READER)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
+        super().__init__(client, app, writer=WRITER, reader=READER)
 
     async def technology(self, offered=True, **extra):
         body = {
@@ -72,12 +55,6 @@ class TechtransferApi:
                 "POST", f"/api/v1/licenses/{license['id']}/export-classification", {"classification": classify}
             )
         return license
-
-    async def event_count(self):
-        return await self.app.state.runtime.store.events.count_documents({})
-
-    async def history_types(self, path):
-        return [e["type"].rsplit(".", 1)[1] for e in (await self.read(f"{path}/history"))["items"]]
 
 
 @pytest.fixture

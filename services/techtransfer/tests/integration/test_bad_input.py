@@ -23,7 +23,7 @@ import pytest
 
 from opp_shared.clock import ManualClock
 from opp_shared.testing.bad_input import case, fill, judge, problem_of, send
-from opp_shared.testing.helpers import auth, event_publisher, eventually, new_namespace, settings_for
+from opp_shared.testing.helpers import auth, event_publisher, eventually, new_namespace, running, settings_for
 from techtransfer.main import create_app
 from techtransfer.settings import TechtransferSettings
 
@@ -115,92 +115,85 @@ async def world(servers):
     app = create_app(settings, clock=ManualClock(datetime(2027, 3, 1, 4, 0, tzinfo=UTC)))
     async with (
         event_publisher(servers.kafka_bootstrap, namespace) as publish,
-        app.router.lifespan_context(app),
+        running(app, raise_app_exceptions=False) as client,
     ):
-        await app.state.runtime.wait_until_set_up()
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            w = World(client, app)
-            for partner_id, status in (("ptn_siemens", "active"), ("ptn_gone", "archived")):
-                state = {"name": partner_id, "country": "DE", "status": status, "kind": "enterprise"}
-                await publish("partners.partner", partner_id, 1, state, "partners.partner.registered")
+        w = World(client, app)
+        for partner_id, status in (("ptn_siemens", "active"), ("ptn_gone", "archived")):
+            state = {"name": partner_id, "country": "DE", "status": status, "kind": "enterprise"}
+            await publish("partners.partner", partner_id, 1, state, "partners.partner.registered")
 
-            async def known():
-                return await app.state.partner_directory.get("ptn_siemens") and await app.state.partner_directory.get(
-                    "ptn_gone"
-                )
-
-            await eventually(known, timeout=30)
-
-            async def post(path, body=None, status=200):
-                return await _ok(await client.post(path, json=body, headers=WRITER), status)
-
-            async def technology(offer=True):
-                tid = (await post(T, TECHNOLOGY, 201))["id"]
-                if offer:
-                    await post(f"{T}/{tid}/evaluate")
-                    await post(f"{T}/{tid}/offer")
-                return tid
-
-            w.ids["disclosed"] = await technology(offer=False)
-            w.ids["available"] = await technology()
-            w.ids["licensed"] = await technology()
-            w.ids["abandoned"] = await technology(offer=False)
-            await post(f"{T}/{w.ids['abandoned']}/abandon", {"reason": "no market"})
-            w.ids["patent"] = (
-                (await client.post(f"{T}/{w.ids['disclosed']}/patents", json=PATENT, headers=WRITER))
-                .headers["Location"]
-                .rsplit("/", 1)[1]
+        async def known():
+            return await app.state.partner_directory.get("ptn_siemens") and await app.state.partner_directory.get(
+                "ptn_gone"
             )
 
-            async def license(technology, **extra):
-                body = {
-                    **license_body(technology_ids=[technology]),
-                    "kind": "exclusive",
-                    "territory": ["DE"],
-                    "field_of_use": "batteries",
-                    "effective_from": "2026-10-01",
-                    **extra,
-                }
-                return (await post(L, body, 201))["id"]
+        await eventually(known, timeout=30)
 
-            w.ids["unclassified"] = await license(w.ids["available"])
-            w.ids["negotiating"] = await license(w.ids["licensed"])  # conflicts with "executed" once that is executed
-            await post(f"{L}/{w.ids['negotiating']}/export-classification", {"classification": "free"})
-            w.ids["executed"] = await license(w.ids["licensed"], field_of_use="all")
-            await post(f"{L}/{w.ids['executed']}/export-classification", {"classification": "free"})
-            await post(f"{L}/{w.ids['executed']}/execute")
-            paying = await license(
-                w.ids["available"], kind="non_exclusive", territory=["worldwide"], field_of_use="all"
+        async def post(path, body=None, status=200):
+            return await _ok(await client.post(path, json=body, headers=WRITER), status)
+
+        async def technology(offer=True):
+            tid = (await post(T, TECHNOLOGY, 201))["id"]
+            if offer:
+                await post(f"{T}/{tid}/evaluate")
+                await post(f"{T}/{tid}/offer")
+            return tid
+
+        w.ids["disclosed"] = await technology(offer=False)
+        w.ids["available"] = await technology()
+        w.ids["licensed"] = await technology()
+        w.ids["abandoned"] = await technology(offer=False)
+        await post(f"{T}/{w.ids['abandoned']}/abandon", {"reason": "no market"})
+        w.ids["patent"] = (
+            (await client.post(f"{T}/{w.ids['disclosed']}/patents", json=PATENT, headers=WRITER))
+            .headers["Location"]
+            .rsplit("/", 1)[1]
+        )
+
+        async def license(technology, **extra):
+            body = {
+                **license_body(technology_ids=[technology]),
+                "kind": "exclusive",
+                "territory": ["DE"],
+                "field_of_use": "batteries",
+                "effective_from": "2026-10-01",
+                **extra,
+            }
+            return (await post(L, body, 201))["id"]
+
+        w.ids["unclassified"] = await license(w.ids["available"])
+        w.ids["negotiating"] = await license(w.ids["licensed"])  # conflicts with "executed" once that is executed
+        await post(f"{L}/{w.ids['negotiating']}/export-classification", {"classification": "free"})
+        w.ids["executed"] = await license(w.ids["licensed"], field_of_use="all")
+        await post(f"{L}/{w.ids['executed']}/export-classification", {"classification": "free"})
+        await post(f"{L}/{w.ids['executed']}/execute")
+        paying = await license(w.ids["available"], kind="non_exclusive", territory=["worldwide"], field_of_use="all")
+        await post(f"{L}/{paying}/export-classification", {"classification": "free"})
+        await post(f"{L}/{paying}/execute")
+        w.ids["paying"] = paying
+        await app.state.scheduler.tick()  # opens the reports of the quarter that ended on 31 December
+        reports = (await _ok(await client.get(R, headers=READER)))["items"]
+        w.ids["due"] = next(r["id"] for r in reports if r["license_id"] == w.ids["executed"])
+        w.ids["received"] = next(r["id"] for r in reports if r["license_id"] == paying)
+        await post(f"{R}/{w.ids['received']}/receive", {"revenue": eur("10000.00")})
+        paid = await client.post(f"{R}/{w.ids['received']}/payments", json={"amount": eur("100.00")}, headers=WRITER)
+        w.ids["payment"] = paid.headers["Location"].rsplit("/", 1)[1]
+        w.ids["distribution"] = (
+            await post(
+                D,
+                {
+                    "technology_id": w.ids["available"],
+                    "royalty_report_id": w.ids["received"],
+                    "payment_id": w.ids["payment"],
+                },
+                201,
             )
-            await post(f"{L}/{paying}/export-classification", {"classification": "free"})
-            await post(f"{L}/{paying}/execute")
-            w.ids["paying"] = paying
-            await app.state.scheduler.tick()  # opens the reports of the quarter that ended on 31 December
-            reports = (await _ok(await client.get(R, headers=READER)))["items"]
-            w.ids["due"] = next(r["id"] for r in reports if r["license_id"] == w.ids["executed"])
-            w.ids["received"] = next(r["id"] for r in reports if r["license_id"] == paying)
-            await post(f"{R}/{w.ids['received']}/receive", {"revenue": eur("10000.00")})
-            paid = await client.post(
-                f"{R}/{w.ids['received']}/payments", json={"amount": eur("100.00")}, headers=WRITER
-            )
-            w.ids["payment"] = paid.headers["Location"].rsplit("/", 1)[1]
-            w.ids["distribution"] = (
-                await post(
-                    D,
-                    {
-                        "technology_id": w.ids["available"],
-                        "royalty_report_id": w.ids["received"],
-                        "payment_id": w.ids["payment"],
-                    },
-                    201,
-                )
-            )["id"]
-            w.ids["report_period"] = next(r["period_start"] for r in reports if r["license_id"] == paying)
-            page = await _ok(await client.get(L, params={"limit": 1}, headers=READER))
-            w.ids["licenses_cursor"] = page["next_cursor"]
-            assert w.ids["licenses_cursor"]
-            yield w
+        )["id"]
+        w.ids["report_period"] = next(r["period_start"] for r in reports if r["license_id"] == paying)
+        page = await _ok(await client.get(L, params={"limit": 1}, headers=READER))
+        w.ids["licenses_cursor"] = page["next_cursor"]
+        assert w.ids["licenses_cursor"]
+        yield w
 
 
 # -- how a case is sent and judged -----------------------------------------------------------

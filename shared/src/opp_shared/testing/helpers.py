@@ -64,13 +64,55 @@ def auth(*roles: str, sub: str | None = None) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run an app's lifespan (its workers included) and give an HTTP client for it."""
+async def running(app: FastAPI, *, raise_app_exceptions: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (its workers included) and give an HTTP client for it. With
+    `raise_app_exceptions=False` a crash answers the 500 a real client would get (bad-input suites)."""
     async with app.router.lifespan_context(app):
         await app.state.runtime.wait_until_set_up()
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+class ServiceApi:
+    """A service's HTTP API as a test drives it: the client of a running app (its `get`, `post`, ...
+    pass through), the app itself (its views, scheduler, event store), the tokens the test writes
+    and reads with, and shortcuts that check the status they expect. Services' tests subclass it
+    with shortcuts of their own."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, app: FastAPI, *, writer: dict[str, str], reader: dict[str, str]
+    ) -> None:
+        self.client = client
+        self.app = app
+        self.writer = writer
+        self.reader = reader
+
+    def __getattr__(self, name: str) -> Any:  # get, post, patch, ... of the client
+        return getattr(self.client, name)
+
+    async def ok(
+        self, method: str, path: str, body: Any = None, expect: int = 200, headers: dict[str, str] | None = None
+    ) -> Any:
+        """Send as the writer (or `headers`); answers the JSON body once the status is `expect`."""
+        answer = await self.client.request(method, path, json=body, headers=headers or self.writer)
+        assert answer.status_code == expect, f"{method} {path}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    async def read(self, path: str, *, headers: dict[str, str] | None = None, **params: Any) -> Any:
+        """GET as the reader (or `headers`), with query parameters; answers the JSON body of a 200."""
+        # No `params` at all when none are given: an empty one would drop a query written in `path`.
+        answer = await self.client.get(path, params=params or None, headers=headers or self.reader)
+        assert answer.status_code == 200, f"GET {path}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    async def event_count(self) -> int:
+        """The event records of the service (every change is the insert of one)."""
+        return await self.app.state.runtime.store.events.count_documents({})
+
+    async def history_types(self, path: str) -> list[str]:
+        """The actions of a resource's history, oldest first (`drafted`, `submitted`, ...)."""
+        return [e["type"].rsplit(".", 1)[1] for e in (await self.read(f"{path}/history"))["items"]]
 
 
 async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.1) -> T:

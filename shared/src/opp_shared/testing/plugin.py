@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from opp_shared.testing.helpers import Publish, event_publisher, new_namespace
+from opp_shared.testing.mail import Mailbox
 from opp_shared.testing.servers import Servers, test_servers
 
 
@@ -27,6 +28,14 @@ async def publish(servers: Servers, namespace: str) -> AsyncIterator[Publish]:
     """Publish another service's events to the test's namespace (`helpers.event_publisher`)."""
     async with event_publisher(servers.kafka_bootstrap, namespace) as send:
         yield send
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (`mail.Mailbox`) for the test module."""
+    box = Mailbox().start()
+    yield box
+    box.stop()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -132,6 +132,9 @@ def requires(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 
 Reader = Annotated[Principal, Depends(requires())]
+# Any valid token, with roles or none: a member of the university acting on what is their own (a
+# reviewer's assignments, a person's own inbox), which the route or its handler then checks.
+Authenticated = Annotated[Principal, Depends(authenticate)]
 
 _admin = requires(Role.ADMIN)
 

@@ -14,9 +14,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from opp_shared.auth import Principal, Role
-from opp_shared.web.security import Reader, authenticate, requires
+from opp_shared.web.security import Authenticated, Reader, requires
 
 Writer = Annotated[Principal, Depends(requires(Role.ADMIN, Role.FUNDING_OFFICER))]
-Authenticated = Annotated[Principal, Depends(authenticate)]
 
 __all__ = ["Authenticated", "Reader", "Writer"]

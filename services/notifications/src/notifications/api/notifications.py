@@ -22,7 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel
 
-from notifications.api.access import Reader
+from notifications.api.access import Authenticated
 from notifications.settings import NotificationsSettings
 from notifications.store.inbox import Inbox
 from notifications.store.tickets import StreamTickets
@@ -90,7 +90,7 @@ def notifications_router(
 
     @router.get("", response_model=NotificationPage, summary="Your inbox: addressed to you or one of your roles")
     async def my_inbox(
-        principal: Reader,
+        principal: Authenticated,
         page: PageQuery,
         unread: bool = False,
         type: Annotated[str | None, Query(max_length=120, pattern=r"^[a-z_.]+$", description="An event type")] = None,
@@ -103,17 +103,17 @@ def notifications_router(
         return {"items": [shown(item, preferred) for item in items], "next_cursor": cursor}
 
     @router.get("/unread-count", response_model=UnreadCount, summary="How many of your notices are unread")
-    async def unread_count(principal: Reader) -> dict[str, int]:
+    async def unread_count(principal: Authenticated) -> dict[str, int]:
         return {"unread": await inbox.unread_count(principal)}
 
     @router.post("/read-all", response_model=ReadAll, summary="Mark everything in your inbox read")
-    async def read_all(principal: Reader) -> dict[str, str]:
+    async def read_all(principal: Authenticated) -> dict[str, str]:
         return {"read_until": await inbox.read_all(principal, rfc3339(clock.now()))}
 
     @router.post(
         "/stream-tickets", status_code=201, response_model=Ticket, summary="A one-use ticket for the live stream"
     )
-    async def stream_ticket(principal: Reader) -> dict[str, str]:
+    async def stream_ticket(principal: Authenticated) -> dict[str, str]:
         ticket, expires_at = await tickets.issue(
             principal, clock.now(), timedelta(seconds=settings.stream_ticket_seconds)
         )
@@ -135,12 +135,12 @@ def notifications_router(
         )
 
     @router.get("/{notification_id}", response_model=NotificationOut, summary="One of your notices")
-    async def get_one(notification_id: str, principal: Reader) -> dict[str, Any]:
+    async def get_one(notification_id: str, principal: Authenticated) -> dict[str, Any]:
         entry = await inbox.get_for(principal, notification_id)
         return shown({**entry, "read": await inbox.is_read(principal.sub, entry)}, await language(principal.sub))
 
     @router.post("/{notification_id}/read", response_model=NotificationOut, summary="Mark one notice read")
-    async def read_one(notification_id: str, principal: Reader) -> dict[str, Any]:
+    async def read_one(notification_id: str, principal: Authenticated) -> dict[str, Any]:
         entry = await inbox.read_one(principal, notification_id, rfc3339(clock.now()))
         return shown(entry, await language(principal.sub))
 

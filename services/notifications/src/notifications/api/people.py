@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from notifications.api.access import Admin, Reader
+from notifications.api.access import Admin, Authenticated
 from notifications.api.schemas import EditPerson, EditPreferences, RegisterPerson
 from notifications.domain.people import PERSON
 from notifications.handlers.people import PeopleCommands
@@ -50,11 +50,11 @@ def me_router(people: PeopleCommands) -> APIRouter:
     router = APIRouter(prefix="/api/v1/me", tags=["people"])
 
     @router.get("", response_model=PERSON.response, summary="Your entry in the directory")
-    async def me(principal: Reader) -> JSONResponse:
+    async def me(principal: Authenticated) -> JSONResponse:
         return answer(await people.repository.get(principal.sub))
 
     @router.patch("", response_model=PERSON.response, summary="Your preferences: channels and language")
-    async def edit_me(body: EditPreferences, principal: Reader, if_match: IfMatchHeader = None) -> JSONResponse:
+    async def edit_me(body: EditPreferences, principal: Authenticated, if_match: IfMatchHeader = None) -> JSONResponse:
         edits = edits_of(body, not_null=("channels", "language"))
         return answer(await people.edit_own(principal.sub, edits, if_match=parse_if_match(if_match)))
 

@@ -93,7 +93,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
         "zh": t("新合作伙伴：{name}（{s[country]}）", "{name} 已登记，状态为 {s[status]}。"),
     },
     "partners.partner.updated": {
-        "en": t("Partner updated: {name}", "{name} changed: {fields}. Relationship owner: {s[relationship_owner]}."),
+        "en": t("Partner updated: {name}", "{name} changed: {fields}."),
         "zh": t("合作伙伴信息已更新：{name}", "{name} 的变更：{fields}。"),
     },
     "partners.partner.status_changed": {
@@ -172,8 +172,8 @@ TEMPLATES: dict[str, dict[str, Template]] = {
     },
     # -- funding --
     "funding.fund.created": {
-        "en": t("New fund: {name}", "The fund {name} was created with a budget of {money[budget]}."),
-        "zh": t("新基金：{name}", "基金“{name}”已设立，预算 {money[budget]}。"),
+        "en": t("New fund: {name}", "The fund {name} was created with a budget of {money[budget]}{flag}."),
+        "zh": t("新基金：{name}", "基金“{name}”已设立，预算 {money[budget]}{flag}。"),
     },
     "funding.fund.closed": {
         "en": t("Fund closed: {name}", "The fund {name} was closed{reason}."),
@@ -282,10 +282,10 @@ TEMPLATES: dict[str, dict[str, Template]] = {
     },
     "techtransfer.technology.deadline_approaching": {
         "en": t(
-            "Patent deadline on {c[deadline_on]}: {name}",
-            "The {c[kind]} deadline of {name} falls on {c[deadline_on]} ({c[days_left]} days left{late}).",
+            "Patent deadline on {c[due_on]}: {name}",
+            "The {c[kind]} deadline of {name} falls on {c[due_on]} ({c[days_left]} days left{late}).",
         ),
-        "zh": t("专利期限 {c[deadline_on]}：{name}", "“{name}”的期限为 {c[deadline_on]}，剩余 {c[days_left]} 天。"),
+        "zh": t("专利期限 {c[due_on]}：{name}", "“{name}”的期限为 {c[due_on]}，剩余 {c[days_left]} 天。"),
     },
     "techtransfer.technology.protected": {
         "en": t("Protected: {name}", "The technology {name} is protected by a patent application."),
@@ -470,6 +470,16 @@ DEFAULT_RULES: list[DefaultRule] = [
         id="funding-fund-flagged-partnerships",
         name="A fund without an active agreement, to the partnerships office too (it owns the agreements)",
         event_types=["funding.fund.flagged"],
+        recipients=OFFICE,
+        channels=EMAIL,
+    ),
+    DefaultRule(
+        # A fund created while a sponsor has no active agreement is born flagged: funding announces
+        # it as created (with `flagged` in its state), not as flagged.
+        id="funding-fund-created-flagged-partnerships",
+        name="A fund created without the agreement it requires, to the partnerships office too",
+        event_types=["funding.fund.created"],
+        conditions=[Condition(field="state.flagged", op="eq", value=True)],
         recipients=OFFICE,
         channels=EMAIL,
     ),

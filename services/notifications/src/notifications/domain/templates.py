@@ -9,11 +9,13 @@ A template is a set of format strings over the event. The names they may use:
     {agreement}  e.g. `strategic agreement “Research cooperation”`
     {kind}       the state's `kind`, in words; {stage} the change's `stage`, in words
     {late}       ", sent late" for a reminder sent late; {reason} ": <reason>" when there is one
+    {flag}       ": <flag_reason>" for a flagged fund (one awaiting its sponsors' agreement), else nothing
     {fields}     the change's `fields`, comma-separated
     {money[field]} a money field of the state, in words: `1234.50 EUR`
 
 A missing or empty value reads "?", so a template never fails on an event that
-lacks a field. Templates are only names and item look-ups: no attribute access,
+lacks a field; the phrases `{late}`, `{reason}` and `{flag}` read as nothing when
+they do not apply. Templates are only names and item look-ups: no attribute access,
 conversion or format spec (an admin writes them through the API), checked by
 `check_template`. HTML bodies get their values escaped.
 """
@@ -35,8 +37,11 @@ LANGUAGES = ("en", "zh")
 
 _FIELD = re.compile(r"^[a-z_]+(\[[A-Za-z0-9_]+\])*$")
 _PART = re.compile(r"\[([A-Za-z0-9_]+)\]")
+# Phrases that are there only when they apply: "" is their "nothing to say", not a missing value.
+_PHRASES = frozenset({"late", "reason", "flag"})
 _NAMES = frozenset(
-    {"name", "s", "c", "type", "subject", "actor", "agreement", "kind", "stage", "late", "reason", "fields", "money"}
+    {"name", "s", "c", "type", "subject", "actor", "agreement", "kind", "stage", "late", "reason", "flag", "fields"}
+    | {"money"}
 )
 
 
@@ -93,7 +98,10 @@ def _render(text: str, context: dict[str, Any], *, escape: bool = False) -> str:
         if field is None:
             continue
         value = _lookup(context, field)
-        shown = "?" if value is None or value == "" or isinstance(value, (dict, list)) else str(value)
+        if field in _PHRASES:
+            shown = str(value or "")
+        else:
+            shown = "?" if value is None or value == "" or isinstance(value, (dict, list)) else str(value)
         out.append(html.escape(shown) if escape else shown)
     return "".join(out)
 
@@ -115,6 +123,7 @@ def context_of(event: CloudEvent) -> dict[str, Any]:
         "stage": str(change.get("stage") or "").replace("_", " ") or None,
         "late": ", sent late" if change.get("late") else "",
         "reason": f": {change['reason']}" if change.get("reason") else "",
+        "flag": f": {state['flag_reason']}" if state.get("flagged") is True and state.get("flag_reason") else "",
         "fields": ", ".join(str(f) for f in fields) if isinstance(fields, list) else None,
         "money": {key: _money(value) for key, value in state.items() if _money(value)},
     }
