@@ -17,11 +17,12 @@ from pydantic import ConfigDict
 from opp_devstack import contracts
 from opp_devstack.manifest import services
 from opp_shared import asyncapi
-from opp_shared.aggregate import AggregateState, AggregateType, EventChange, FieldsChanged, NoChange
+from opp_shared.aggregate import AggregateState, EventChange
 from opp_shared.asyncapi import breaking_changes
 from opp_shared.contract import EventContract, RejectedEvent
 from opp_shared.envelope import CloudEvent
 from opp_shared.event_schemas import ShippedSchemaChecks
+from opp_shared.testing.sample import toy_centers
 
 SERVICES = list(services())
 
@@ -167,16 +168,7 @@ class Grown(EventChange):  # a new optional field, a new enum value: no break
 
 
 def toy_contract(closed: type[EventChange]) -> dict:
-    kind = AggregateType(
-        topic="partners.center",
-        state=Toy,
-        noun="toy",
-        id_prefix="toy",
-        collection="toys",
-        route="/api/v1/toys",
-        changes={"established": NoChange, "updated": FieldsChanged, "closed": closed},
-    )
-    return json.loads(contracts.render(asyncapi.document("toy", "Toy", [kind])))
+    return json.loads(contracts.render(asyncapi.document("toy", "Toy", [toy_centers(closed, Toy)])))
 
 
 @pytest.mark.parametrize(

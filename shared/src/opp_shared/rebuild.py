@@ -23,8 +23,6 @@ consumers were stopped arrive in 3 too: nothing is missed, nothing is applied tw
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from opp_shared.consumer import ConsumerWorker, Undecodable, decode
 from opp_shared.contract import RejectedEvent, UnknownSchemaVersion
+from opp_shared.runtime import run_command, service_runtime
 from opp_shared.state_topics import state_topic
 
 log = logging.getLogger(__name__)
@@ -174,16 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop-view", action="store_true", help="empty the consumer's view first")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    runtime = importlib.import_module(f"{args.service}.main").create_app().state.runtime
-
-    async def run() -> Rebuilt:
-        try:
-            return await rebuild(runtime, args.consumer, drop_view=args.drop_view)
-        finally:
-            await runtime.client.close()
-
+    runtime = service_runtime(args.service)
     try:
-        done = asyncio.run(run())
+        done = run_command(runtime, rebuild(runtime, args.consumer, drop_view=args.drop_view))
     except Refused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2

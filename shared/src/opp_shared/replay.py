@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import os
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 from opp_shared.eventstore import EVENTS, record_id
 from opp_shared.kafka import ProducerHolder
+from opp_shared.runtime import run_command, service_runtime
 from opp_shared.state_topics import Outgoing
 
 log = logging.getLogger(__name__)
@@ -120,15 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="count, send nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    runtime = importlib.import_module(f"{args.service}.main").create_app().state.runtime
-
-    async def run() -> dict:
-        try:
-            return await replay(runtime, args.topic, dry_run=args.dry_run)
-        finally:
-            await runtime.client.close()
-
-    sent = asyncio.run(run())
+    runtime = service_runtime(args.service)
+    sent = run_command(runtime, replay(runtime, args.topic, dry_run=args.dry_run))
     verb = "would send" if args.dry_run else "sent"
     for topic, count in sent.items():
         print(f"{topic}: {verb} {count} to {runtime.settings.topic(topic)}.state")

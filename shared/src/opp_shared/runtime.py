@@ -23,6 +23,7 @@ producer and closes the database client.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import socket
@@ -53,6 +54,7 @@ from opp_shared.state_topics import STATE_TOPIC_CONFIG, Outgoing, state_topic
 from opp_shared.views import VersionedView
 
 V = TypeVar("V", bound=ForeignView)
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -398,3 +400,21 @@ class ServiceRuntime:
                 ok, error = False, f"{type(exc).__name__}: {exc}"[:300]
             self._kafka_checked = (time.monotonic(), ok, error)
         return {"ok": ok} if ok else {"ok": False, "error": error}
+
+
+def service_runtime(service: str) -> ServiceRuntime:
+    """A service's runtime as its code wires it, with its `OPP_*` settings, nothing started (for the
+    operators' commands, `replay` and `rebuild`, run in the service's image)."""
+    return importlib.import_module(f"{service}.main").create_app().state.runtime  # type: ignore[no-any-return]
+
+
+def run_command(runtime: ServiceRuntime, command: Awaitable[T]) -> T:
+    """Run an operator's command on a runtime that is not started, and close its database client."""
+
+    async def run() -> T:
+        try:
+            return await command
+        finally:
+            await runtime.client.close()
+
+    return asyncio.run(run())

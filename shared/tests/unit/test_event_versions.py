@@ -12,8 +12,6 @@ from opp_shared.aggregate import (
     AggregateType,
     Change,
     EventChange,
-    FieldsChanged,
-    NoChange,
     OlderVersion,
 )
 from opp_shared.contract import EventContract, RejectedEvent, UnknownSchemaVersion
@@ -21,6 +19,7 @@ from opp_shared.envelope import CloudEvent
 from opp_shared.event_schemas import SCHEMA_SUFFIX, ShippedSchemaChecks, json_schema, schemas_of
 from opp_shared.eventstore import EventMeta, build_record
 from opp_shared.state_topics import Outgoing
+from opp_shared.testing.sample import toy_centers
 
 
 class Toy(AggregateState):
@@ -54,15 +53,7 @@ class ClosedInPlace(EventChange):
 
 
 def toy(closed: type[EventChange]) -> AggregateType:
-    return AggregateType(
-        topic="partners.center",
-        state=Toy,
-        noun="toy",
-        id_prefix="toy",
-        collection="toys",
-        route="/api/v1/toys",
-        changes={"established": NoChange, "updated": FieldsChanged, "closed": closed},
-    )
+    return toy_centers(closed, Toy)
 
 
 BEFORE, AFTER = toy(ClosedV1), toy(ClosedV2)

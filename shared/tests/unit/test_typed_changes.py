@@ -18,6 +18,7 @@ from opp_shared.aggregate import (
 )
 from opp_shared.repository import Repository
 from opp_shared.testing.fakes import InMemoryClaims, InMemoryEventStore
+from opp_shared.testing.sample import toy_centers
 
 
 class Status(StrEnum):
@@ -37,15 +38,7 @@ class ToyClosed(EventChange):
     note: str | None = None  # only when the domain sets it
 
 
-TOY = AggregateType(
-    topic="partners.center",
-    state=Toy,
-    noun="toy",
-    id_prefix="toy",
-    collection="toys",
-    route="/api/v1/toys",
-    changes={"established": NoChange, "updated": FieldsChanged, "closed": ToyClosed},
-)
+TOY = toy_centers(ToyClosed, Toy)
 
 
 def closed(**change):

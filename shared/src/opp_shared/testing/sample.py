@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict
 
-from opp_shared.aggregate import AggregateState, AggregateType, EventChange
+from opp_shared.aggregate import AggregateState, AggregateType, EventChange, FieldsChanged, NoChange
 from opp_shared.catalogue import EVENT_TYPES
 
 
@@ -40,3 +40,17 @@ def sample_kind(
 
 PARTNER_SAMPLE = sample_kind()
 AGREEMENT_SAMPLE = sample_kind("partners.agreement", "agreements", "agreement")
+
+
+def toy_centers(closed: type[EventChange], state: type[AggregateState] = Sample) -> AggregateType:
+    """A toy aggregate type on `partners.center` whose `closed` events have the change model `closed`
+    (the contract's tests: a model changed, broken or given a new version)."""
+    return AggregateType(
+        topic="partners.center",
+        state=state,
+        noun="toy",
+        id_prefix="toy",
+        collection="toys",
+        route="/api/v1/toys",
+        changes={"established": NoChange, "updated": FieldsChanged, "closed": closed},
+    )
