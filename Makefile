@@ -37,6 +37,7 @@ format:  ## let ruff fix what it can and format the code
 
 test-unit: ## the tests that need no servers
 	$(STACK) install python
+	$(STACK) install typescript
 	$(VENV)/python -m pytest -m "not integration and not e2e"
 
 token:  ## a local bearer token: make token ROLE=partnerships_officer [SUB=alice]
@@ -57,8 +58,10 @@ asyncapi:  ## regenerate the committed event contracts: services/*/asyncapi.json
 	$(STACK) install python
 	$(VENV)/python -m opp_devstack.contracts
 
-generate: asyncapi  ## rewrite everything generated: the contracts, the catalogue, nginx.conf's and compose's service blocks
+generate: asyncapi  ## rewrite everything generated: the contracts, the catalogue, nginx.conf's and compose's service blocks, the OpenAPI documents and their TypeScript types
 	$(STACK) generate
+	$(STACK) install typescript
+	$(VENV)/python -m opp_devstack.clients
 
 replay:  ## write every aggregate's latest event to its state topic again: make replay SERVICE=partners
 	$(VENV)/python -m opp_shared.replay --service $(SERVICE)

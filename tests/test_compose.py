@@ -20,7 +20,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from opp_devstack import generate
+from opp_devstack import gateway, generate
 from opp_devstack.manifest import CONTAINER_PORT, services, under
 from opp_shared.catalogue import all_topics
 from opp_shared.settings import ServiceSettings
@@ -272,6 +272,7 @@ def test_every_api_path_falls_under_its_own_service_s_routes():
             )
             location, host = route(path)
             assert host == name, f"{path} of {name} goes to {host} (location {location})"
+            assert gateway.route(path).service == name, f"the local gateway sends {path} of {name} elsewhere"
     assert paths, "no API path at all: the apps did not build their routes"
 
 
@@ -299,6 +300,17 @@ def test_no_prefix_of_one_service_covers_another_s():
         for other, other_host in proxied:
             if host != other_host:
                 assert not other.startswith(prefix), f"{prefix} ({host}) covers {other} ({other_host})"
+
+
+def test_the_local_gateway_routes_every_location_of_nginx_as_nginx_does():
+    """`make up`'s gateway and compose's nginx: the same table, so the same choice for every path."""
+    for modifier, path, host, _, target in nginx_locations():
+        if host is None:
+            continue
+        for probe in (path, path + "/x_1/history") if not modifier else (path,):
+            location = gateway.route(probe)
+            assert (location.service, location.target or None) == (host, target or None) or not modifier, probe
+            assert location.service == route(probe)[1], probe
 
 
 @pytest.mark.parametrize("service", SERVICES)

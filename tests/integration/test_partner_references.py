@@ -26,6 +26,12 @@ async def test_agreements_drive_a_funds_flag(platform: Platform):
     }
     fund = await p.funding.create("/api/v1/funds", body)
     assert fund["flagged"] and cambridge in fund["flag_reason"] and chunfeng in fund["flag_reason"]
+    # A screen shows the sponsors' names, from funding's own partner directory.
+    sponsors = [
+        {"id": cambridge, "name": "University of Cambridge", "name_local": None},
+        {"id": chunfeng, "name": "Chunfeng Foundation", "name_local": None},
+    ]
+    assert fund["partners"] == sponsors
 
     await p.agreement_in_force(cambridge)
 

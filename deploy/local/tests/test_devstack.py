@@ -62,9 +62,10 @@ def test_ports_are_named_as_the_pid_files_and_variables_name_them(tmp_path):
 
 def test_the_groups_follow_the_manifest():
     assert servers.select("services") == list(PORTS)
-    assert servers.select("all") == ["kafka", "ferretdb", "mailpit", *PORTS]
+    assert servers.select("all") == ["kafka", "ferretdb", "mailpit", *PORTS, "gateway"]
     assert servers.select("mail") == ["mailpit"]
-    assert list(servers.specs()) == ["kafka", "ferretdb", "mailpit", *PORTS]
+    assert servers.select("gateway") == ["gateway"], "started after the services it routes to"
+    assert list(servers.specs()) == ["kafka", "ferretdb", "mailpit", *PORTS, "gateway"]
     with pytest.raises(StackError, match="unknown name"):
         servers.select("nosuch")
 
@@ -114,10 +115,12 @@ def test_prefixes_match_whole_segments():
 
 def test_the_package_is_stdlib_only_and_the_shim_runs_without_a_virtualenv(tmp_path):
     # -I -S: no site-packages (so not this .venv) and no PYTHONPATH: only the standard library.
+    # The local gateway is a process of its own that the stack starts with the .venv's Python,
+    # like the services; stack.py never imports it.
     modules = [
         m.name
         for m in pkgutil.iter_modules(opp_devstack.__path__, "opp_devstack.")
-        if m.name != "opp_devstack.__main__"
+        if m.name not in ("opp_devstack.__main__", "opp_devstack.gateway_app")
     ]
     src = Path(opp_devstack.__file__).parents[1]
     code = f"import sys; sys.path.insert(0, {str(src)!r}); import " + ", ".join(modules)
@@ -129,7 +132,7 @@ def test_the_package_is_stdlib_only_and_the_shim_runs_without_a_virtualenv(tmp_p
         text=True,
     )
     assert [line.split()[:2] for line in answer.stdout.splitlines()] == [
-        [name, "stopped"] for name in ("kafka", "ferretdb", "mailpit", *PORTS)
+        [name, "stopped"] for name in ("kafka", "ferretdb", "mailpit", *PORTS, "gateway")
     ]
 
 

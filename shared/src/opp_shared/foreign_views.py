@@ -28,6 +28,7 @@ from opp_shared.envelope import CloudEvent
 from opp_shared.errors import RuleViolation
 
 if TYPE_CHECKING:
+    from opp_shared.documents import Documents
     from opp_shared.ports import ViewStore
 
 
@@ -81,6 +82,10 @@ class PartnerDirectory(ForeignView):
             found.append(partner)
         return found
 
+    async def refs(self, partner_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The names of the partners the directory knows, by id (for answers: `opp_shared.web.names`)."""
+        return await partner_refs(self.store.documents, partner_ids)
+
     async def names(self, partner_ids: list[str]) -> dict[str, str | None]:
         """Each partner's name as the directory knows it (None when it does not)."""
         names: dict[str, str | None] = {}
@@ -88,3 +93,18 @@ class PartnerDirectory(ForeignView):
             partner = await self.get(partner_id)
             names[partner_id] = partner.get("name") if partner else None
         return names
+
+
+# Up to this many partners are read one by one, by `_id` (the one query FerretDB answers from an
+# index); more (a page of agreements with many parties) in one `$in` query, which it scans once.
+REFS_BY_ID = 10
+
+
+async def partner_refs(documents: Documents, partner_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """`name` and `name_local` of each partner `documents` holds (its `_id` the partner's id), by id."""
+    ids = list(dict.fromkeys(partner_ids))
+    if len(ids) <= REFS_BY_ID:
+        found = [await documents.find_one({"_id": partner_id}) for partner_id in ids]
+    else:
+        found = await documents.find({"_id": {"$in": ids}}, fields=["name", "name_local"])
+    return {d["_id"]: {"name": d.get("name"), "name_local": d.get("name_local")} for d in found if d is not None}

@@ -15,6 +15,9 @@ into .venv, where opp_shared.testing imports it. The modules:
     cli        the command line (stack.py --help)
     generate   the service blocks of nginx.conf and docker-compose.yml, from the manifest
     contracts  the committed AsyncAPI documents (needs the .venv: it imports the services)
+    clients    the committed OpenAPI documents and their TypeScript types (the .venv and clients/ts's tools)
+    gateway    the gateway's routes (compose's nginx and the local gateway share them)
+    gateway_app  the local gateway `make up` runs on port 8000 (needs the .venv: httpx, uvicorn)
 
 From Python (e.g. a pytest fixture)::
 

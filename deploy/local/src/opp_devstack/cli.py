@@ -2,7 +2,7 @@
 
 Usage (from anywhere; stdlib only, so it runs before any virtualenv exists)::
 
-    python3 deploy/local/stack.py up      [options]   # install everything, start servers and services
+    python3 deploy/local/stack.py up      [options]   # install everything, start servers, services, gateway
     python3 deploy/local/stack.py down    [options]   # stop services, then servers; keep data
     python3 deploy/local/stack.py install [python|kafka|ferretdb|all]
     python3 deploy/local/stack.py start   [WHICH] [options]
@@ -11,11 +11,12 @@ Usage (from anywhere; stdlib only, so it runs before any virtualenv exists)::
     python3 deploy/local/stack.py generate            # write nginx.conf's and compose's service blocks
 
 WHICH is `servers` (Kafka and FerretDB, the default), `services` (every service
-of services/manifest.toml, run from the project's virtualenv), `all`, or one
-name: kafka, ferretdb, or a service's.
+of services/manifest.toml, run from the project's virtualenv), `gateway` (all of
+them behind one origin), `all`, or one name: kafka, ferretdb, mailpit, or a service's.
 
 Every port moves with a variable: OPP_STACK_KAFKA_PORT, OPP_STACK_KAFKA_CONTROLLER_PORT,
-OPP_STACK_MONGO_PORT, OPP_STACK_FERRETDB_DEBUG_PORT, and OPP_STACK_<NAME>_PORT for
+OPP_STACK_MONGO_PORT, OPP_STACK_FERRETDB_DEBUG_PORT, OPP_STACK_MAILPIT_SMTP_PORT,
+OPP_STACK_MAILPIT_UI_PORT, OPP_STACK_GATEWAY_PORT (8000), and OPP_STACK_<NAME>_PORT for
 each service (default: its port in the manifest); the data with OPP_STACK_DATA_DIR
 (default <repo>/.data). Several stacks with different data dirs and ports can run
 side by side; they share the installed binaries in .cache/.

@@ -10,6 +10,7 @@ command-line flag); a flag or an explicit argument wins over the variable:
     ferretdb_debug_port    OPP_STACK_FERRETDB_DEBUG_PORT    8088
     mailpit_smtp_port      OPP_STACK_MAILPIT_SMTP_PORT      1025
     mailpit_ui_port        OPP_STACK_MAILPIT_UI_PORT        8025 (Mailpit's web UI and API)
+    gateway_port           OPP_STACK_GATEWAY_PORT           8000 (every service behind one origin)
     service_ports[<name>]  OPP_STACK_<NAME>_PORT            the service's port in services/manifest.toml
     timeout                OPP_STACK_TIMEOUT                90 (seconds to wait for readiness)
 """
@@ -32,6 +33,7 @@ SERVER_PORTS = (
     "ferretdb_debug_port",
     "mailpit_smtp_port",
     "mailpit_ui_port",
+    "gateway_port",
 )
 
 
@@ -62,6 +64,7 @@ class StackConfig:
     ferretdb_debug_port: int = 8088
     mailpit_smtp_port: int = 1025
     mailpit_ui_port: int = 8025
+    gateway_port: int = 8000
     # Service name -> its HTTP port. Only the ports to move need be given: every
     # other service of the manifest gets the manifest's port.
     service_ports: dict[str, int] = dataclasses.field(default_factory=dict)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from opp_devstack import manifest
+from opp_devstack import gateway, manifest
 from opp_devstack.common import REPO_ROOT, StackError, say
 
 NGINX_CONF = REPO_ROOT / "deploy" / "gateway" / "nginx.conf"
@@ -27,19 +27,22 @@ END = "# ---- end of the generated lines ----"
 
 
 def nginx_lines() -> list[str]:
-    """Per service: a prefix location for each of its routes, then its three documents."""
+    """Per service: a prefix location for each of its routes, then its three documents
+    (the gateway's table, which the local gateway serves too)."""
     lines: list[str] = []
-    for name, service in manifest.services().items():
+    for name in manifest.services():
         upstream = f"http://{name}:{manifest.CONTAINER_PORT}"
         lines += [f"# {name}"]
-        lines += [f"location {prefix} {{ proxy_pass {upstream}$request_uri; }}" for prefix in service.routes]
-        lines += [
-            f"location = /{name}/openapi.json {{ proxy_pass {upstream}/openapi.json$is_args$args; }}",
-            f"location = /{name}/asyncapi.json {{ proxy_pass {upstream}/asyncapi.json; }}",
-            f"location = /{name}/docs {{ proxy_pass {upstream}/docs$is_args$args; "
-            f"sub_filter \"'/openapi.json'\" \"'/{name}/openapi.json'\"; }}",
-            "",
-        ]
+        for location in gateway.locations():
+            if location.service != name:
+                continue
+            if not location.exact:
+                lines.append(f"location {location.path} {{ proxy_pass {upstream}$request_uri; }}")
+                continue
+            args = "$is_args$args" if location.keeps_query else ""
+            rewrite = f" sub_filter \"'/openapi.json'\" \"'/{name}/openapi.json'\";" if location.docs_page else ""
+            lines.append(f"location = {location.path} {{ proxy_pass {upstream}{location.target}{args};{rewrite} }}")
+        lines.append("")
     return lines[:-1]
 
 

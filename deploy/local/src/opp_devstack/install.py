@@ -330,6 +330,30 @@ def install_python() -> None:
         )
 
 
+# The TypeScript tools (openapi-typescript, tsc) that write and check clients/ts/*.d.ts,
+# from clients/ts/package-lock.json, into clients/ts/node_modules (ignored).
+TS_DIR = REPO_ROOT / "clients" / "ts"
+TS_LOCK = TS_DIR / "package-lock.json"
+TS_MARKER = TS_DIR / "node_modules" / ".opp-installed"
+
+
+def typescript_installed() -> bool:
+    return TS_MARKER.is_file() and TS_MARKER.read_text().strip() == _file_digest(TS_LOCK)
+
+
+def install_typescript() -> None:
+    """`npm ci` in clients/ts (never a global install); again only when the lock file changes."""
+    with _install_lock():
+        if typescript_installed():
+            return
+        npm = require_tool("npm", "to install the TypeScript tools (Node.js 18 or newer)")
+        say("==> installing the TypeScript tools (npm ci in clients/ts)")
+        run_tool(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], "installing the TypeScript tools", cwd=TS_DIR
+        )
+        TS_MARKER.write_text(_file_digest(TS_LOCK) + "\n")
+
+
 # What `install` accepts, in the order `all` runs them.
 INSTALLERS: dict[str, Callable[[], None]] = {
     "python": install_python,
@@ -337,6 +361,7 @@ INSTALLERS: dict[str, Callable[[], None]] = {
     "ferretdb": install_ferretdb,
     "mailpit": install_mailpit,
     "asyncapi": install_asyncapi_parser,
+    "typescript": install_typescript,
 }
 
 

@@ -59,6 +59,14 @@ from opp_devstack.processes import (
 SERVERS = ("kafka", "ferretdb")
 # Started by `make up` (not by the tests' fixtures, which bring their own SMTP server).
 MAIL = ("mailpit",)
+# Started by `make up` after the services: all of them behind one origin.
+GATEWAY = ("gateway",)
+# The origins of the usual local dev servers of a browser frontend (Vite, Create React App and
+# Next.js, Angular), allowed by `make up`'s services and gateway unless OPP_CORS_ORIGINS says
+# otherwise. The services' own default is none.
+LOCAL_CORS_ORIGINS = ",".join(
+    f"http://{host}:{port}" for port in (5173, 3000, 4200) for host in ("localhost", "127.0.0.1")
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +251,7 @@ def _service_env(cfg: StackConfig, service: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.setdefault("OPP_CORS_ORIGINS", LOCAL_CORS_ORIGINS)
     return env
 
 
@@ -263,6 +272,35 @@ def _service_spec(service: str) -> Server:
     )
 
 
+# ---- the gateway ----
+
+
+def _gateway_command(cfg: StackConfig) -> list[str]:
+    upstreams = [f"--upstream={name}={port}" for name, port in cfg.service_ports.items()]
+    return [str(VENV_PYTHON), "-m", "opp_devstack.gateway_app", f"--port={cfg.gateway_port}", *upstreams]
+
+
+def _gateway_env(cfg: StackConfig) -> dict[str, str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.setdefault("OPP_CORS_ORIGINS", LOCAL_CORS_ORIGINS)
+    return env
+
+
+GATEWAY_SPEC = Server(
+    name="gateway",
+    title="the gateway",
+    port_names=("gateway_port",),
+    install=install_python,
+    prepare=lambda cfg: None,
+    command=_gateway_command,
+    env=_gateway_env,
+    identity=lambda cfg: [str(VENV_PYTHON), "opp_devstack.gateway_app", f"--port={cfg.gateway_port}"],
+    ready=lambda cfg: probes.http_ok(f"http://127.0.0.1:{cfg.gateway_port}/health"),
+    logs=lambda cfg: [cfg.log_file("gateway")],
+    address=lambda cfg: f"http://127.0.0.1:{cfg.gateway_port} (every service's API, /<service>/docs)",
+)
+
+
 @functools.cache
 def specs() -> dict[str, Server]:
     """Every part of the stack by name: the servers, then the services in the manifest's order."""
@@ -271,12 +309,19 @@ def specs() -> dict[str, Server]:
         "ferretdb": FERRETDB,
         "mailpit": MAILPIT,
         **{name: _service_spec(name) for name in manifest.services()},
+        "gateway": GATEWAY_SPEC,
     }
 
 
 def groups() -> dict[str, tuple[str, ...]]:
     services = tuple(manifest.services())
-    return {"servers": SERVERS, "mail": MAIL, "services": services, "all": SERVERS + MAIL + services}
+    return {
+        "servers": SERVERS,
+        "mail": MAIL,
+        "services": services,
+        "gateway": GATEWAY,
+        "all": SERVERS + MAIL + services + GATEWAY,
+    }
 
 
 def select(which: str) -> list[str]:
@@ -461,9 +506,11 @@ def up(cfg: StackConfig | None = None) -> None:
     start(cfg, "mail")
     create_topics(cfg)
     start(cfg, "services")
+    start(cfg, "gateway")
     say(f"\n==> the platform is up in {time.monotonic() - started:.1f} s")
     for st in status(cfg):
         say("    " + st.line())
+    say(f"    one origin: http://127.0.0.1:{cfg.gateway_port}/api/v1/... (docs: /<service>/docs)")
     say("    API docs: " + ", ".join(f"http://127.0.0.1:{port}/docs" for port in cfg.service_ports.values()))
     say(f"    email:    every email the platform sends is at http://127.0.0.1:{cfg.mailpit_ui_port} (Mailpit)")
     say("    a token:  make token ROLE=admin     stop: make down     logs: " + str(cfg.logs_dir))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from funding.api import TAGS
 from funding.api.awards import awards_router, disbursements_router
 from funding.api.funds import calls_router, funds_router
 from funding.api.projects import projects_router
@@ -36,6 +37,7 @@ from opp_shared.locks import SerialRepository
 from opp_shared.ports import ServicePorts
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
+from opp_shared.web.names import naming_partners
 
 
 @dataclass(frozen=True)
@@ -102,19 +104,21 @@ def create_app(settings: FundingSettings | None = None, *, clock: Clock | None =
     settings = settings or FundingSettings()
     runtime = ServiceRuntime(settings, clock=clock)
     service = wire(runtime, settings)
+    names = naming_partners(service.partners.refs)  # `partners` beside `partner_ids` in answers
     app = create_service_app(
         runtime,
         title="Overseas Partnerships Platform: funding",
+        tags=TAGS,
         description="Joint funds, calls, proposals and reviews, awards within budget, disbursements, "
         "and projects (joint research, commissioned R&D, multi-party).",
         routers=[
-            funds_router(service.funds, service.fund_queries),
-            calls_router(service.calls, service.call_queries),
-            proposals_router(service.proposals, service.awards, service.proposal_queries),
-            reviews_router(service.proposal_queries),
-            awards_router(service.awards, service.award_queries),
-            disbursements_router(service.disbursements, service.disbursement_queries),
-            projects_router(service.projects, service.project_queries),
+            funds_router(service.funds, service.fund_queries, names=names),
+            calls_router(service.calls, service.call_queries, names=names),
+            proposals_router(service.proposals, service.awards, service.proposal_queries, names=names),
+            reviews_router(service.proposal_queries, names=names),
+            awards_router(service.awards, service.award_queries, names=names),
+            disbursements_router(service.disbursements, service.disbursement_queries, names=names),
+            projects_router(service.projects, service.project_queries, names=names),
         ],
     )
     app.state.partner_directory = service.partners

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from notifications.api import TAGS
 from notifications.api.notifications import notifications_router
 from notifications.api.people import me_router, people_router
 from notifications.api.rules import rules_router
@@ -170,6 +171,7 @@ def create_app(settings: NotificationsSettings | None = None, *, clock: Clock | 
     app = create_service_app(
         runtime,
         title="Overseas Partnerships Platform: notifications",
+        tags=TAGS,
         description="People and rules; each person's inbox with read state and a live stream; "
         "email through an SMTP server; signed webhooks for other university systems.",
         routers=[

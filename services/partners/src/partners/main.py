@@ -14,6 +14,8 @@ from opp_shared.clock import Clock
 from opp_shared.ports import ServicePorts
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
+from opp_shared.web.names import naming_partners
+from partners.api import TAGS
 from partners.api.agreements import agreements_router
 from partners.api.centers import centers_router
 from partners.api.partners import partners_router
@@ -81,15 +83,17 @@ def create_app(settings: PartnersSettings | None = None, *, clock: Clock | None 
     settings = settings or PartnersSettings()
     runtime = ServiceRuntime(settings, clock=clock)
     service = wire(runtime, settings)
+    names = naming_partners(service.partner_queries.refs)  # `partners` beside `partner_ids` in answers
     app = create_service_app(
         runtime,
         title="Overseas Partnerships Platform: partners",
+        tags=TAGS,
         description="Partner organizations, agreements with their whole life cycle, joint research centers, "
         "and each partner's portfolio.",
         routers=[
-            partners_router(service.partners, service.partner_queries, service.portfolios),
-            agreements_router(service.agreements, service.agreement_queries, service.families),
-            centers_router(service.centers, service.center_queries),
+            partners_router(service.partners, service.partner_queries, service.portfolios, names=names),
+            agreements_router(service.agreements, service.agreement_queries, service.families, names=names),
+            centers_router(service.centers, service.center_queries, names=names),
         ],
     )
     app.state.scheduler = runtime.scheduler

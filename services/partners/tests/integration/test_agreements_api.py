@@ -32,6 +32,28 @@ async def test_the_whole_life_cycle(api):
     ]
 
 
+async def test_an_agreement_names_its_parties_for_screens(api):
+    tsinghua = await api.register("Tsinghua University", "CN", name_local="清华大学")
+    siemens = await api.register("Siemens AG", "DE", kind="enterprise")
+    agreement = await api.draft([{"partner_id": siemens["id"]}, {"partner_id": tsinghua["id"], "lead": True}])
+    parties = [
+        {"id": siemens["id"], "name": "Siemens AG", "name_local": None},
+        {"id": tsinghua["id"], "name": "Tsinghua University", "name_local": "清华大学"},
+    ]
+    assert agreement["partners"] == parties, "in the order of partner_ids"
+    assert (await api.read(f"/api/v1/agreements/{agreement['id']}"))["partners"] == parties
+    listed = await api.read(f"/api/v1/agreements?partner_id={tsinghua['id']}")
+    assert [a["partners"] for a in listed["items"]] == [parties]
+    renamed = await api.patch(
+        f"/api/v1/partners/{siemens['id']}", json={"name": "Siemens Aktiengesellschaft"}, headers=api.writer
+    )
+    assert renamed.status_code == 200, renamed.text
+    read = await api.read(f"/api/v1/agreements/{agreement['id']}")
+    assert read["partners"][0]["name"] == "Siemens Aktiengesellschaft", "the current name, not the one at drafting"
+    history = await api.read(f"/api/v1/agreements/{agreement['id']}/history")
+    assert "partners" not in history["items"][0]["data"]["state"], "events keep the state as recorded"
+
+
 async def test_an_illegal_transition_is_409_and_changes_nothing(api):
     partner = await api.register()
     agreement = await api.draft([{"partner_id": partner["id"]}])

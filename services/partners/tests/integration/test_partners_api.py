@@ -105,6 +105,31 @@ async def test_q_finds_a_word_of_the_name_ignoring_accents(api):
     assert zurich["id"] in found and eth["id"] in found
 
 
+async def test_q_finds_a_partner_by_a_word_of_its_name_its_local_name_and_an_alias(api):
+    tsinghua = await api.register("Tsinghua University", "CN", name_local="清华大学", aliases=["THU"])
+    unsw = await api.register(
+        "University of New South Wales", "AU", name_local="University of New South Wales", aliases=["UNSW Sydney"]
+    )
+    await api.register("Peking University", "CN", name_local="北京大学", aliases=["PKU"])
+
+    assert await ids_of(api, q="tsinghua") == [tsinghua["id"]]
+    assert await ids_of(api, q="清华") == [tsinghua["id"]]
+    assert await ids_of(api, q="清华大学") == [tsinghua["id"]]
+    assert await ids_of(api, q="thu") == [tsinghua["id"]]
+    assert await ids_of(api, q="unsw") == [unsw["id"]]
+    assert await ids_of(api, q="south wales") == [unsw["id"]]
+    assert len(await ids_of(api, q="大学")) == 2, "a word inside a name written without spaces"
+    assert await ids_of(api, q="unsw tsinghua") == [], "every word of the query must match"
+
+    renamed = await api.patch(
+        f"{P}/{unsw['id']}", json={"aliases": ["UNSW"]}, headers={**WRITER, "If-Match": f'"{unsw["version"]}"'}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["aliases"] == ["UNSW"]
+    assert await ids_of(api, q="sydney") == []
+    assert await ids_of(api, q="unsw") == [unsw["id"]]
+
+
 async def test_sort_by_name_orders_by_the_compared_name(api):
     zeta = await api.register("Zeta Institute", "GR")
     alpha = await api.register("alpha University", "GR")

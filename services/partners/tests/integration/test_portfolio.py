@@ -2,6 +2,7 @@
 fixture): repeats, late (out-of-order) arrivals and a partner dropped from a fund included."""
 
 from opp_shared.testing.helpers import eventually
+from partners.api.schemas import Portfolio
 
 
 async def test_the_portfolio_follows_the_other_services_events(api, publish):
@@ -91,6 +92,7 @@ async def test_the_portfolio_follows_the_other_services_events(api, publish):
         return portfolio if ready and fund_2_gone and fund_1_closed else None
 
     portfolio = await eventually(complete)
+    Portfolio.model_validate(portfolio)  # the answer is the one the OpenAPI document describes
     assert [a["id"] for a in portfolio["agreements"]] == [agreement["id"]]
     assert [f["id"] for f in portfolio["funds"]] == ["fnd_1"]
     assert (

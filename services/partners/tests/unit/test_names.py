@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from partners.domain.text import name_key
+from partners.domain.text import SEARCH_KEY_LENGTH, WORD_STARTS, name_key, query_keys, search_keys
 
 
 @pytest.mark.parametrize(
@@ -80,3 +80,18 @@ def test_letters_with_a_stroke_fold_like_accents():
 def test_vowel_points_and_tone_marks_are_part_of_the_word():
     assert name_key("שָׁלוֹם") != name_key("שלום")  # Hebrew with and without points differ
     assert name_key("ไม้") != name_key("ไม")  # a Thai tone mark changes the word
+
+
+def test_search_keys_are_the_folded_prefixes_of_every_word_and_of_every_point_of_an_unspaced_run():
+    keys = search_keys("Universität Zürich", "清华大学", "UNSW")
+    for key in ("u", "univ", "universitat", "z", "zurich", "unsw", "清", "清华", "清华大学", "华大", "大学", "学"):
+        assert key in keys, key
+    assert "universität" not in keys and "ich" not in keys, "folded, and only from the start of a word"
+    assert query_keys("  Universität  ZÜ ") == ["universitat", "zu"]
+
+
+def test_search_keys_stay_bounded_however_long_the_name():
+    keys = search_keys("x" * 200, "字" * 200, "".join(chr(0x4E00 + i) for i in range(200)))
+    assert max(map(len, keys)) == SEARCH_KEY_LENGTH
+    assert len(keys) <= 2 * SEARCH_KEY_LENGTH + WORD_STARTS * SEARCH_KEY_LENGTH
+    assert query_keys("y" * 100) == ["y" * SEARCH_KEY_LENGTH]

@@ -15,6 +15,8 @@ from opp_shared.foreign_views import PARTNER_DIRECTORY, PartnerDirectory
 from opp_shared.ports import ServicePorts
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
+from opp_shared.web.names import naming_partners
+from techtransfer.api import TAGS
 from techtransfer.api.distributions import distributions_router
 from techtransfer.api.licenses import licenses_router
 from techtransfer.api.royalty_reports import royalty_reports_router
@@ -107,16 +109,18 @@ def create_app(settings: TechtransferSettings | None = None, *, clock: Clock | N
     settings = settings or TechtransferSettings()
     runtime = ServiceRuntime(settings, clock=clock)
     service = wire(runtime, settings)
+    names = naming_partners(service.partners.refs)  # `partners` beside `partner_ids` in answers
     app = create_service_app(
         runtime,
         title="Overseas Partnerships Platform: techtransfer",
+        tags=TAGS,
         description="Technologies and patents, licenses and assignments with export control and exclusivity, "
         "royalties, and the distribution of income.",
         routers=[
-            technologies_router(service.technologies, service.technology_queries),
-            licenses_router(service.licenses, service.license_queries),
-            royalty_reports_router(service.royalties, service.report_queries),
-            distributions_router(service.distributions, service.distribution_queries),
+            technologies_router(service.technologies, service.technology_queries, names=names),
+            licenses_router(service.licenses, service.license_queries, names=names),
+            royalty_reports_router(service.royalties, service.report_queries, names=names),
+            distributions_router(service.distributions, service.distribution_queries, names=names),
         ],
     )
     app.state.partner_directory = service.partners

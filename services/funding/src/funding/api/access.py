@@ -14,8 +14,10 @@ from typing import Annotated
 from fastapi import Depends
 
 from opp_shared.auth import Principal, Role
+from opp_shared.web.routing import creating
 from opp_shared.web.security import Authenticated, Reader, requires
 
 Writer = Annotated[Principal, Depends(requires(Role.ADMIN, Role.FUNDING_OFFICER))]
+Creating = creating(Writer)  # who creates, with which Idempotency-Key
 
-__all__ = ["Authenticated", "Reader", "Writer"]
+__all__ = ["Creating", "Authenticated", "Reader", "Writer"]

@@ -6,40 +6,41 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
-from funding.api.access import Reader, Writer
+from funding.api.access import Creating, Reader, Writer
 from funding.api.schemas import EditProject, OnDay, PlanProject, RequiredReason
 from funding.domain.project import PROJECT, ProjectKind, ProjectStatus
 from funding.handlers.projects import ProjectCommands
 from funding.store.queries import Queries
 from opp_shared.fields import Reference
 from opp_shared.web.http import (
-    IdempotencyKeyHeader,
-    IfMatchHeader,
     PageQuery,
     answer,
-    create_request,
-    created,
     edits_of,
     page_answer,
-    parse_if_match,
 )
+from opp_shared.web.routing import IfMatch
 
 
 def _day(body: OnDay | None):
     return body.on if body else None
 
 
-def projects_router(commands: ProjectCommands, queries: Queries) -> APIRouter:
-    router = APIRouter(prefix=PROJECT.route, tags=["projects"])
+def projects_router(commands: ProjectCommands, queries: Queries, *, names: type[APIRoute] = APIRoute) -> APIRouter:
+    router = APIRouter(prefix=PROJECT.route, tags=["projects"], route_class=names)
 
-    @router.post("", status_code=201, response_model=PROJECT.response, summary="Plan a project (from an award or not)")
-    async def plan(body: PlanProject, principal: Writer, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-        fields = body.model_dump(mode="json")
-        snapshot, replayed = await commands.plan(fields, create_request(principal, idempotency_key, fields))
-        return created(snapshot, replayed, PROJECT.route)
+    @router.post(
+        "",
+        operation_id="planProject",
+        status_code=201,
+        response_model=PROJECT.response,
+        summary="Plan a project (from an award or not)",
+    )
+    async def plan(body: PlanProject, by: Creating) -> JSONResponse:
+        return await by.create(body, commands.plan, PROJECT.route)
 
-    @router.get("", response_model=PROJECT.page, summary="List projects")
+    @router.get("", operation_id="listProjects", response_model=PROJECT.page, summary="List projects")
     async def list_projects(
         page: PageQuery,
         _: Reader,
@@ -61,43 +62,62 @@ def projects_router(commands: ProjectCommands, queries: Queries) -> APIRouter:
         )
         return page_answer(*found)
 
-    @router.get("/{project_id}", response_model=PROJECT.response, summary="Read one project")
+    @router.get("/{project_id}", operation_id="getProject", response_model=PROJECT.response, summary="Read one project")
     async def get_project(project_id: str, _: Reader) -> JSONResponse:
         return answer(await commands.repository.get(project_id))
 
-    @router.patch("/{project_id}", response_model=PROJECT.response, summary="Edit a project (planned or active)")
-    async def edit(project_id: str, body: EditProject, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
+    @router.patch(
+        "/{project_id}",
+        operation_id="editProject",
+        response_model=PROJECT.response,
+        summary="Edit a project (planned or active)",
+    )
+    async def edit(project_id: str, body: EditProject, _: Writer, version: IfMatch) -> JSONResponse:
         edits = edits_of(body, not_null=("title", "partner_ids"))
-        return answer(await commands.edit(project_id, edits, if_match=parse_if_match(if_match)))
-
-    @router.post("/{project_id}/start", response_model=PROJECT.response, summary="planned -> active")
-    async def start(
-        project_id: str, _: Writer, body: OnDay | None = None, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(await commands.start(project_id, _day(body), if_match=parse_if_match(if_match)))
+        return answer(await commands.edit(project_id, edits, if_match=version))
 
     @router.post(
-        "/{project_id}/milestones/{key}/reach", response_model=PROJECT.response, summary="A milestone is reached"
+        "/{project_id}/start", operation_id="startProject", response_model=PROJECT.response, summary="planned -> active"
     )
-    async def reach(
-        project_id: str, key: str, _: Writer, body: OnDay | None = None, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(await commands.reach_milestone(project_id, key, _day(body), if_match=parse_if_match(if_match)))
+    async def start(project_id: str, _: Writer, version: IfMatch, body: OnDay | None = None) -> JSONResponse:
+        return answer(await commands.start(project_id, _day(body), if_match=version))
 
-    @router.post("/{project_id}/invoices/{number}/pay", response_model=PROJECT.response, summary="An invoice is paid")
+    @router.post(
+        "/{project_id}/milestones/{key}/reach",
+        operation_id="reachProjectMilestone",
+        response_model=PROJECT.response,
+        summary="A milestone is reached",
+    )
+    async def reach(project_id: str, key: str, _: Writer, version: IfMatch, body: OnDay | None = None) -> JSONResponse:
+        return answer(await commands.reach_milestone(project_id, key, _day(body), if_match=version))
+
+    @router.post(
+        "/{project_id}/invoices/{number}/pay",
+        operation_id="payProjectInvoice",
+        response_model=PROJECT.response,
+        summary="An invoice is paid",
+    )
     async def pay_invoice(
-        project_id: str, number: str, _: Writer, body: OnDay | None = None, if_match: IfMatchHeader = None
+        project_id: str, number: str, _: Writer, version: IfMatch, body: OnDay | None = None
     ) -> JSONResponse:
-        return answer(await commands.pay_invoice(project_id, number, _day(body), if_match=parse_if_match(if_match)))
+        return answer(await commands.pay_invoice(project_id, number, _day(body), if_match=version))
 
-    @router.post("/{project_id}/complete", response_model=PROJECT.response, summary="active -> completed")
-    async def complete(project_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.complete(project_id, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{project_id}/complete",
+        operation_id="completeProject",
+        response_model=PROJECT.response,
+        summary="active -> completed",
+    )
+    async def complete(project_id: str, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.complete(project_id, if_match=version))
 
-    @router.post("/{project_id}/terminate", response_model=PROJECT.response, summary="planned or active -> terminated")
-    async def terminate(
-        project_id: str, body: RequiredReason, _: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(await commands.terminate(project_id, body.reason, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{project_id}/terminate",
+        operation_id="terminateProject",
+        response_model=PROJECT.response,
+        summary="planned or active -> terminated",
+    )
+    async def terminate(project_id: str, body: RequiredReason, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.terminate(project_id, body.reason, if_match=version))
 
     return router

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from funding.api.access import Authenticated, Reader, Writer
+from funding.api.access import Authenticated, Creating, Reader, Writer
 from funding.api.schemas import (
     AssignReviewer,
     AwardProposal,
@@ -28,16 +29,13 @@ from opp_shared.auth import Principal
 from opp_shared.errors import Forbidden
 from opp_shared.fields import Reference
 from opp_shared.web.http import (
-    IdempotencyKeyHeader,
-    IfMatchHeader,
     PageQuery,
     answer,
-    create_request,
     created,
     edits_of,
     page_answer,
-    parse_if_match,
 )
+from opp_shared.web.routing import IfMatch
 
 
 class ReviewItem(BaseModel):
@@ -68,18 +66,22 @@ def _reads_everything(principal: Principal) -> bool:
     return bool(principal.roles)
 
 
-def proposals_router(commands: ProposalCommands, awards: AwardCommands, queries: Queries) -> APIRouter:
-    router = APIRouter(prefix=PROPOSAL.route, tags=["proposals"])
+def proposals_router(
+    commands: ProposalCommands, awards: AwardCommands, queries: Queries, *, names: type[APIRoute] = APIRoute
+) -> APIRouter:
+    router = APIRouter(prefix=PROPOSAL.route, tags=["proposals"], route_class=names)
 
-    @router.post("", status_code=201, response_model=PROPOSAL.response, summary="Draft a proposal to a call")
-    async def draft(
-        body: DraftProposal, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        fields = body.model_dump(mode="json")
-        snapshot, replayed = await commands.draft(fields, create_request(principal, idempotency_key, fields))
-        return created(snapshot, replayed, PROPOSAL.route)
+    @router.post(
+        "",
+        operation_id="draftProposal",
+        status_code=201,
+        response_model=PROPOSAL.response,
+        summary="Draft a proposal to a call",
+    )
+    async def draft(body: DraftProposal, by: Creating) -> JSONResponse:
+        return await by.create(body, commands.draft, PROPOSAL.route)
 
-    @router.get("", response_model=PROPOSAL.page, summary="List proposals")
+    @router.get("", operation_id="listProposals", response_model=PROPOSAL.page, summary="List proposals")
     async def list_proposals(
         page: PageQuery,
         _: Reader,
@@ -103,6 +105,7 @@ def proposals_router(commands: ProposalCommands, awards: AwardCommands, queries:
 
     @router.get(
         "/{proposal_id}",
+        operation_id="getProposal",
         response_model=PROPOSAL.response,
         summary="Read one proposal (every role; a reviewer, the proposals assigned to them)",
     )
@@ -112,92 +115,91 @@ def proposals_router(commands: ProposalCommands, awards: AwardCommands, queries:
             raise Forbidden("only the office's roles and the reviewers assigned to it read this proposal")
         return answer(snapshot)
 
-    @router.patch("/{proposal_id}", response_model=PROPOSAL.response, summary="Edit a draft proposal")
-    async def edit(proposal_id: str, body: EditProposal, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
+    @router.patch(
+        "/{proposal_id}", operation_id="editProposal", response_model=PROPOSAL.response, summary="Edit a draft proposal"
+    )
+    async def edit(proposal_id: str, body: EditProposal, _: Writer, version: IfMatch) -> JSONResponse:
         edits = edits_of(body, not_null=("title", "requested", "pi"))
-        return answer(await commands.edit(proposal_id, edits, if_match=parse_if_match(if_match)))
+        return answer(await commands.edit(proposal_id, edits, if_match=version))
 
     @router.post(
-        "/{proposal_id}/submit", response_model=PROPOSAL.response, summary="draft -> submitted (while the call is open)"
+        "/{proposal_id}/submit",
+        operation_id="submitProposal",
+        response_model=PROPOSAL.response,
+        summary="draft -> submitted (while the call is open)",
     )
-    async def submit(proposal_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.submit(proposal_id, if_match=parse_if_match(if_match)))
+    async def submit(proposal_id: str, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.submit(proposal_id, if_match=version))
 
     @router.post(
         "/{proposal_id}/withdraw",
+        operation_id="withdrawProposal",
         response_model=PROPOSAL.response,
         summary="draft, submitted or under review -> withdrawn",
     )
-    async def withdraw(
-        proposal_id: str, _: Writer, body: Reason | None = None, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
+    async def withdraw(proposal_id: str, _: Writer, version: IfMatch, body: Reason | None = None) -> JSONResponse:
         reason = body.reason if body else None
-        return answer(await commands.withdraw(proposal_id, reason, if_match=parse_if_match(if_match)))
+        return answer(await commands.withdraw(proposal_id, reason, if_match=version))
 
     @router.post(
         "/{proposal_id}/reviews",
+        operation_id="assignReviewer",
         response_model=PROPOSAL.response,
         summary="Assign a reviewer (not on the proposal, not of its unit); submitted -> under_review",
     )
-    async def assign(
-        proposal_id: str, body: AssignReviewer, principal: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
+    async def assign(proposal_id: str, body: AssignReviewer, principal: Writer, version: IfMatch) -> JSONResponse:
         reviewer = body.reviewer.model_dump(mode="json")
-        return answer(
-            await commands.assign_reviewer(proposal_id, reviewer, principal.sub, if_match=parse_if_match(if_match))
-        )
+        return answer(await commands.assign_reviewer(proposal_id, reviewer, principal.sub, if_match=version))
 
     @router.put(
         "/{proposal_id}/reviews/{reviewer_id}",
+        operation_id="giveReview",
         response_model=PROPOSAL.response,
         summary="Give (or revise, until the decision) your own review",
     )
     async def review(
-        proposal_id: str, reviewer_id: str, body: GiveReview, principal: Authenticated, if_match: IfMatchHeader = None
+        proposal_id: str, reviewer_id: str, body: GiveReview, principal: Authenticated, version: IfMatch
     ) -> JSONResponse:
         if reviewer_id != principal.sub:
             raise Forbidden("a review is given by the reviewer assigned, with their own token")
-        return answer(
-            await commands.review(
-                proposal_id, reviewer_id, body.score, body.comments, if_match=parse_if_match(if_match)
-            )
-        )
+        return answer(await commands.review(proposal_id, reviewer_id, body.score, body.comments, if_match=version))
 
     @router.post(
-        "/{proposal_id}/reject", response_model=PROPOSAL.response, summary="under_review -> rejected (who and why kept)"
+        "/{proposal_id}/reject",
+        operation_id="rejectProposal",
+        response_model=PROPOSAL.response,
+        summary="under_review -> rejected (who and why kept)",
     )
-    async def reject(
-        proposal_id: str, body: RequiredReason, principal: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(await commands.reject(proposal_id, principal.sub, body.reason, if_match=parse_if_match(if_match)))
+    async def reject(proposal_id: str, body: RequiredReason, principal: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.reject(proposal_id, principal.sub, body.reason, if_match=version))
 
     @router.post(
         "/{proposal_id}/award",
+        operation_id="awardProposal",
         status_code=201,
         response_model=AWARD.response,
         summary="Award it: the fund commits the amount (within its budget), the award is granted",
     )
-    async def award(
-        proposal_id: str, body: AwardProposal, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
+    async def award(proposal_id: str, body: AwardProposal, by: Creating) -> JSONResponse:
         fields = body.model_dump(mode="json")
         snapshot, replayed = await awards.award(
             proposal_id,
             fields["amount"],
             body.reason,
-            principal.sub,
-            create_request(principal, idempotency_key, fields),
+            by.principal.sub,
+            by.request(fields),
         )
         return created(snapshot, replayed, AWARD.route)
 
     return router
 
 
-def reviews_router(queries: Queries) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
+def reviews_router(queries: Queries, *, names: type[APIRoute] = APIRoute) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"], route_class=names)
 
     @router.get(
         "",
+        operation_id="listMyReviews",
         response_model=ReviewPage,
         summary="A reviewer's assignments, one per proposal (default: yours)",
     )

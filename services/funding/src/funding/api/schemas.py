@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from funding.domain.project import ProjectKind
 from opp_shared.fields import Day, Instant, Key, LongText, Name, Reference, ShortText, StrictBody
@@ -50,6 +50,25 @@ class CoInvestigatorIn(StrictBody):
 
 
 class CreateFund(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Cambridge-Tsinghua Joint Research Fund",
+                    "partner_ids": ["ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T"],
+                    "research_areas": ["climate", "materials"],
+                    "budget": {"amount": "300000.00", "currency": "EUR"},
+                    "manager": {
+                        "person_id": "chen.jing",
+                        "name": "Chen Jing",
+                        "unit": "Office of International Affairs",
+                    },
+                    "agreement_required": True,
+                }
+            ]
+        }
+    )
+
     name: ShortText
     description: LongText | None = None
     partner_ids: PartnerIds = Field(description="The sponsors")
@@ -85,6 +104,21 @@ class RequiredReason(StrictBody):
 
 
 class ScheduleCall(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fund_id": "fnd_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                    "title": "Seed call 2027",
+                    "research_areas": ["climate"],
+                    "opens_at": "2027-03-01T00:00:00+08:00",
+                    "closes_at": "2027-04-30T23:59:59+08:00",
+                    "max_award": {"amount": "50000.00", "currency": "EUR"},
+                }
+            ]
+        }
+    )
+
     fund_id: Reference
     title: ShortText
     description: LongText | None = None
@@ -115,6 +149,20 @@ class EditCall(StrictBody):
 
 
 class DraftProposal(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "call_id": "cal_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                    "title": "Low-carbon cement from industrial waste",
+                    "research_area": "climate",
+                    "requested": {"amount": "40000.00", "currency": "EUR"},
+                    "pi": {"person_id": "liu.yang", "name": "Liu Yang", "unit": "School of Civil Engineering"},
+                }
+            ]
+        }
+    )
+
     call_id: Reference
     title: ShortText
     abstract: LongText | None = None
@@ -145,6 +193,12 @@ class GiveReview(StrictBody):
 
 
 class AwardProposal(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"amount": {"amount": "40000.00", "currency": "EUR"}, "reason": "ranked first by the panel"}]
+        }
+    )
+
     amount: PositiveMoney = Field(description="At most what the proposal requested, in its currency")
     reason: ShortText = Field(description="Why: recorded with who decided")
 
@@ -159,6 +213,19 @@ class DeliverableIn(StrictBody):
 
 
 class ScheduleDisbursement(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "award_id": "awd_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                    "amount": {"amount": "20000.00", "currency": "EUR"},
+                    "scheduled_on": "2027-07-01",
+                    "note": "first half",
+                }
+            ]
+        }
+    )
+
     award_id: Reference
     amount: PositiveMoney = Field(description="At most what is left of the award")
     scheduled_on: Day = Field(description="The day it is planned for")
@@ -200,6 +267,21 @@ class InvoiceIn(StrictBody):
 
 
 class PlanProject(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Low-carbon cement pilot",
+                    "kind": "joint_research",
+                    "partner_ids": ["ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T"],
+                    "lead_partner_id": "ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                    "starts_on": "2027-07-01",
+                    "ends_on": "2029-06-30",
+                }
+            ]
+        }
+    )
+
     title: ShortText
     kind: ProjectKind
     partner_ids: PartnerIds

@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import Depends
 
 from opp_shared.auth import Principal, Role
+from opp_shared.web.routing import creating
 from opp_shared.web.security import Authenticated, Reader, requires
 
 Admin = Annotated[Principal, Depends(requires(Role.ADMIN))]
+AdminCreating = creating(Admin)  # an admin creates, with which Idempotency-Key
+Creating = creating(Reader)
 
-__all__ = ["Admin", "Authenticated", "Reader"]
+__all__ = ["AdminCreating", "Creating", "Admin", "Authenticated", "Reader"]

@@ -88,7 +88,12 @@ def notifications_router(
     """`language(sub)` answers the caller's language from the directory (None when not in it)."""
     router = APIRouter(prefix=ROUTE, tags=["notifications"])
 
-    @router.get("", response_model=NotificationPage, summary="Your inbox: addressed to you or one of your roles")
+    @router.get(
+        "",
+        operation_id="listMyNotifications",
+        response_model=NotificationPage,
+        summary="Your inbox: addressed to you or one of your roles",
+    )
     async def my_inbox(
         principal: Authenticated,
         page: PageQuery,
@@ -102,16 +107,30 @@ def notifications_router(
         preferred = await language(principal.sub)
         return {"items": [shown(item, preferred) for item in items], "next_cursor": cursor}
 
-    @router.get("/unread-count", response_model=UnreadCount, summary="How many of your notices are unread")
+    @router.get(
+        "/unread-count",
+        operation_id="countUnreadNotifications",
+        response_model=UnreadCount,
+        summary="How many of your notices are unread",
+    )
     async def unread_count(principal: Authenticated) -> dict[str, int]:
         return {"unread": await inbox.unread_count(principal)}
 
-    @router.post("/read-all", response_model=ReadAll, summary="Mark everything in your inbox read")
+    @router.post(
+        "/read-all",
+        operation_id="markAllNotificationsRead",
+        response_model=ReadAll,
+        summary="Mark everything in your inbox read",
+    )
     async def read_all(principal: Authenticated) -> dict[str, str]:
         return {"read_until": await inbox.read_all(principal, rfc3339(clock.now()))}
 
     @router.post(
-        "/stream-tickets", status_code=201, response_model=Ticket, summary="A one-use ticket for the live stream"
+        "/stream-tickets",
+        operation_id="issueStreamTicket",
+        status_code=201,
+        response_model=Ticket,
+        summary="A one-use ticket for the live stream",
     )
     async def stream_ticket(principal: Authenticated) -> dict[str, str]:
         ticket, expires_at = await tickets.issue(
@@ -121,9 +140,13 @@ def notifications_router(
 
     @router.get(
         "/stream",
+        operation_id="streamNotifications",
         summary="Your new notices as they come (Server-Sent Events; open with ?ticket=)",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        responses={
+            200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            401: {"description": "The ticket is unknown, spent or expired: ask for a new one"},
+        },
     )
     async def stream(request: Request, ticket: Annotated[str, Query(max_length=200)] = "") -> StreamingResponse:
         principal = await tickets.redeem(ticket, clock.now())
@@ -134,12 +157,22 @@ def notifications_router(
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    @router.get("/{notification_id}", response_model=NotificationOut, summary="One of your notices")
+    @router.get(
+        "/{notification_id}",
+        operation_id="getNotification",
+        response_model=NotificationOut,
+        summary="One of your notices",
+    )
     async def get_one(notification_id: str, principal: Authenticated) -> dict[str, Any]:
         entry = await inbox.get_for(principal, notification_id)
         return shown({**entry, "read": await inbox.is_read(principal.sub, entry)}, await language(principal.sub))
 
-    @router.post("/{notification_id}/read", response_model=NotificationOut, summary="Mark one notice read")
+    @router.post(
+        "/{notification_id}/read",
+        operation_id="markNotificationRead",
+        response_model=NotificationOut,
+        summary="Mark one notice read",
+    )
     async def read_one(notification_id: str, principal: Authenticated) -> dict[str, Any]:
         entry = await inbox.read_one(principal, notification_id, rfc3339(clock.now()))
         return shown(entry, await language(principal.sub))

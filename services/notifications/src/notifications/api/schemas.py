@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from notifications.domain.rules import Channel
 from opp_shared.auth import Role
@@ -36,6 +36,22 @@ class TemplateIn(StrictBody):
 
 
 class RegisterPerson(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "li.wei",
+                    "name": "Li Wei",
+                    "email": "li.wei@example.edu",
+                    "roles": ["partnerships_officer"],
+                    "unit": "Office of International Affairs",
+                    "channels": ["inbox", "email"],
+                    "language": "zh",
+                }
+            ]
+        }
+    )
+
     id: PersonId = Field(description="The person's `sub` in their token.")
     name: Name
     email: Email | None = None
@@ -60,6 +76,19 @@ class EditPreferences(StrictBody):
 
 
 class RuleBody(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Agreements about to expire",
+                    "event_types": ["partners.agreement.expiring"],
+                    "recipients": ["role:partnerships_officer", "field:owner_id"],
+                    "channels": ["inbox", "email"],
+                }
+            ]
+        }
+    )
+
     name: Name
     description: ShortText | None = None
     event_types: list[EventPattern] = Field(min_length=1, max_length=50)
@@ -80,6 +109,10 @@ class EditRule(StrictBody):
 
 
 class SubscriptionBody(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"event_types": ["funding.award.*"], "channels": ["inbox"]}]}
+    )
+
     event_types: list[EventPattern] = Field(min_length=1, max_length=50)
     aggregate_id: AggregateId | None = Field(
         None, description="Only events about this aggregate (or naming this partner)."
@@ -95,6 +128,18 @@ class EditSubscription(StrictBody):
 
 
 class WebhookBody(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://erp.example.edu/hooks/opp",
+                    "description": "The finance system",
+                    "event_types": ["funding.disbursement.*", "techtransfer.royalty_report.payment_recorded"],
+                }
+            ]
+        }
+    )
+
     url: Url
     description: LongText | None = None
     event_types: list[EventPattern] = Field(min_length=1, max_length=100)

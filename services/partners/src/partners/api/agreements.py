@@ -7,21 +7,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from opp_shared.fields import PersonId, Reference
 from opp_shared.web.http import (
-    IdempotencyKeyHeader,
-    IfMatchHeader,
     PageQuery,
     answer,
-    create_request,
     created,
     edits_of,
     page_answer,
-    parse_if_match,
     person_or_me,
 )
-from partners.api.access import Reader, Writer
+from opp_shared.web.openapi import example_answer, example_of
+from opp_shared.web.routing import IfMatch
+from partners.api.access import Creating, Reader, Writer
 from partners.api.schemas import (
     ActivateAgreement,
     AgreementFamily,
@@ -32,32 +31,42 @@ from partners.api.schemas import (
     TerminateAgreement,
     WithdrawAgreement,
 )
+from partners.domain import agreement as rules
 from partners.domain.agreement import AGREEMENT, AgreementStatus, AgreementType
 from partners.handlers.agreements import AgreementCommands
 from partners.handlers.queries import AgreementFamilies
 from partners.store.agreements import AgreementQueries
 
 NOT_NULL = ("type", "title", "parties")
+EXAMPLE = example_answer(
+    rules.draft(today=date(2027, 1, 10), **DraftAgreement.model_config["json_schema_extra"]["examples"][0]).state,
+    "agr_01JD3W7K2M4N6P8Q0R2S4T6V8W",
+    partners={"ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T": {"name": "Tsinghua University", "name_local": "清华大学"}},
+)
 Out = AGREEMENT.response
 
 
-def agreements_router(commands: AgreementCommands, queries: AgreementQueries, families: AgreementFamilies) -> APIRouter:
-    router = APIRouter(prefix=AGREEMENT.route, tags=["agreements"])
+def agreements_router(
+    commands: AgreementCommands,
+    queries: AgreementQueries,
+    families: AgreementFamilies,
+    *,
+    names: type[APIRoute] = APIRoute,
+) -> APIRouter:
+    router = APIRouter(prefix=AGREEMENT.route, tags=["agreements"], route_class=names)
 
     @router.post(
         "",
+        operation_id="draftAgreement",
+        responses=example_of(201, example=EXAMPLE),
         status_code=201,
         response_model=Out,
         summary="Draft an agreement (also an amendment, or one under a framework)",
     )
-    async def draft(
-        body: DraftAgreement, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        fields = body.model_dump(mode="json")
-        snapshot, replayed = await commands.draft(fields, create_request(principal, idempotency_key, fields))
-        return created(snapshot, replayed, AGREEMENT.route)
+    async def draft(body: DraftAgreement, by: Creating) -> JSONResponse:
+        return await by.create(body, commands.draft, AGREEMENT.route)
 
-    @router.get("", response_model=AGREEMENT.page, summary="List agreements")
+    @router.get("", operation_id="listAgreements", response_model=AGREEMENT.page, summary="List agreements")
     async def list_agreements(
         page: PageQuery,
         principal: Reader,
@@ -83,64 +92,71 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
         )
         return page_answer(*found)
 
-    @router.get("/{agreement_id}", response_model=Out, summary="Read one agreement")
+    @router.get(
+        "/{agreement_id}",
+        operation_id="getAgreement",
+        response_model=Out,
+        responses=example_of(200, example=EXAMPLE),
+        summary="Read one agreement",
+    )
     async def get_agreement(agreement_id: str, _: Reader) -> JSONResponse:
         return answer(await commands.repository.get(agreement_id))
 
     @router.patch(
         "/{agreement_id}",
+        operation_id="editAgreement",
         response_model=Out,
         summary="Edit an agreement's terms (before signature) or documents and notes",
     )
-    async def edit(agreement_id: str, body: EditAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
+    async def edit(agreement_id: str, body: EditAgreement, _: Writer, version: IfMatch) -> JSONResponse:
         edits = edits_of(body, not_null=NOT_NULL)
-        return answer(await commands.edit(agreement_id, edits, if_match=parse_if_match(if_match)))
-
-    @router.post("/{agreement_id}/submit", response_model=Out, summary="draft -> under_review")
-    async def submit(agreement_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.submit(agreement_id, if_match=parse_if_match(if_match)))
-
-    @router.post("/{agreement_id}/sign", response_model=Out, summary="under_review -> signed")
-    async def sign(agreement_id: str, body: SignAgreement, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        signatories = body.model_dump(mode="json")["signatories"]
-        return answer(await commands.sign(agreement_id, body.signed_on, signatories, if_match=parse_if_match(if_match)))
+        return answer(await commands.edit(agreement_id, edits, if_match=version))
 
     @router.post(
-        "/{agreement_id}/activate", response_model=Out, summary="signed -> active (needs effective_from and signed_on)"
+        "/{agreement_id}/submit", operation_id="submitAgreement", response_model=Out, summary="draft -> under_review"
+    )
+    async def submit(agreement_id: str, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.submit(agreement_id, if_match=version))
+
+    @router.post(
+        "/{agreement_id}/sign", operation_id="signAgreement", response_model=Out, summary="under_review -> signed"
+    )
+    async def sign(agreement_id: str, body: SignAgreement, _: Writer, version: IfMatch) -> JSONResponse:
+        signatories = body.model_dump(mode="json")["signatories"]
+        return answer(await commands.sign(agreement_id, body.signed_on, signatories, if_match=version))
+
+    @router.post(
+        "/{agreement_id}/activate",
+        operation_id="activateAgreement",
+        response_model=Out,
+        summary="signed -> active (needs effective_from and signed_on)",
     )
     async def activate(
-        agreement_id: str, _: Writer, body: ActivateAgreement | None = None, if_match: IfMatchHeader = None
+        agreement_id: str, _: Writer, version: IfMatch, body: ActivateAgreement | None = None
     ) -> JSONResponse:
-        return answer(
-            await commands.activate(
-                agreement_id, body.effective_from if body else None, if_match=parse_if_match(if_match)
-            )
-        )
+        return answer(await commands.activate(agreement_id, body.effective_from if body else None, if_match=version))
 
     @router.post(
         "/{agreement_id}/terminate",
+        operation_id="terminateAgreement",
         response_model=Out,
         summary="signed or active -> terminated (an early end, with a reason)",
     )
-    async def terminate(
-        agreement_id: str, body: TerminateAgreement, _: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(
-            await commands.terminate(agreement_id, body.reason, body.terminated_on, if_match=parse_if_match(if_match))
-        )
+    async def terminate(agreement_id: str, body: TerminateAgreement, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.terminate(agreement_id, body.reason, body.terminated_on, if_match=version))
 
     @router.post(
         "/{agreement_id}/withdraw",
+        operation_id="withdrawAgreement",
         response_model=Out,
         summary="draft or under_review -> withdrawn (abandoned before signature, with a reason; final)",
     )
-    async def withdraw(
-        agreement_id: str, body: WithdrawAgreement, _: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(await commands.withdraw(agreement_id, body.reason, if_match=parse_if_match(if_match)))
+    async def withdraw(agreement_id: str, body: WithdrawAgreement, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.withdraw(agreement_id, body.reason, if_match=version))
 
     @router.post(
         "/{agreement_id}/renew",
+        operation_id="renewAgreement",
         status_code=201,
         response_model=Out,
         summary="Renew: drafts a successor linked to this agreement",
@@ -148,18 +164,16 @@ def agreements_router(commands: AgreementCommands, queries: AgreementQueries, fa
     async def renew(
         agreement_id: str,
         body: RenewAgreement,
-        principal: Writer,
-        idempotency_key: IdempotencyKeyHeader = None,
-        if_match: IfMatchHeader = None,
+        by: Creating,
+        version: IfMatch,
     ) -> JSONResponse:
         terms = body.model_dump(mode="json")
-        snapshot, replayed = await commands.renew(
-            agreement_id, terms, create_request(principal, idempotency_key, terms), if_match=parse_if_match(if_match)
-        )
+        snapshot, replayed = await commands.renew(agreement_id, terms, by.request(terms), if_match=version)
         return created(snapshot, replayed, AGREEMENT.route)
 
     @router.get(
         "/{agreement_id}/family",
+        operation_id="getAgreementFamily",
         response_model=AgreementFamily,
         summary="Renewal chain, amendments, framework and what is made under it",
     )

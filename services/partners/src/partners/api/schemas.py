@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from opp_shared.fields import (
     CountryCode,
@@ -46,8 +46,40 @@ class ContactIn(StrictBody):
     phone: Phone | None = None
 
 
+Alias = Annotated[Name, StringConstraints(max_length=100)]
+Aliases = Annotated[list[Alias], Field(max_length=10, description="Other names people use for it, e.g. `UNSW`")]
+NameLocal = Annotated[Name, Field(description="Its name in its own language and script, e.g. `清华大学`")]
+
+
 class RegisterPartner(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Tsinghua University",
+                    "name_local": "清华大学",
+                    "aliases": ["THU"],
+                    "kind": "university",
+                    "country": "CN",
+                    "tier": "strategic",
+                    "website": "https://www.tsinghua.edu.cn",
+                    "relationship_owner": "Li Wei",
+                    "relationship_owner_id": "li.wei",
+                    "contacts": [
+                        {
+                            "name": "Zhang Min",
+                            "role": "Director, International Office",
+                            "email": "zhang.min@example.edu",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     name: Name
+    name_local: NameLocal | None = None
+    aliases: Aliases = Field(default_factory=list)
     kind: PartnerKind
     country: CountryCode = Field(description="ISO 3166-1 alpha-2, e.g. `GB`")
     status: Literal[PartnerStatus.PROSPECT, PartnerStatus.ACTIVE, PartnerStatus.DORMANT] = PartnerStatus.PROSPECT
@@ -63,6 +95,8 @@ class EditPartner(StrictBody):
     """Only the fields sent change; `null` clears an optional field."""
 
     name: Name | None = None
+    name_local: NameLocal | None = None
+    aliases: Aliases | None = None
     kind: PartnerKind | None = None
     country: CountryCode | None = None
     tier: PartnerTier | None = None
@@ -72,10 +106,14 @@ class EditPartner(StrictBody):
     relationship_owner_id: PersonId | None = None
     contacts: list[ContactIn] | None = Field(None, max_length=50)
 
-    _null_is_empty = field_validator("contacts")(lambda value: [] if value is None else value)
+    _null_is_empty = field_validator("contacts", "aliases")(lambda value: [] if value is None else value)
 
 
 class ChangePartnerStatus(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "active", "reason": "first agreement signed"}]}
+    )
+
     status: PartnerStatus = Field(
         description="prospect, active or dormant; `archived` only through /archive (409 here)"
     )
@@ -87,6 +125,8 @@ class ArchivePartner(StrictBody):
 
 
 class MergePartner(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"successor_id": "ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T"}]})
+
     successor_id: Reference = Field(description="The partner this one carries on as")
 
 
@@ -128,6 +168,23 @@ class AmendmentChangesIn(StrictBody):
 
 
 class DraftAgreement(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "strategic",
+                    "title": "Strategic partnership in engineering and sustainability",
+                    "scope": "Joint research, student exchange and an annual symposium",
+                    "parties": [{"partner_id": "ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T", "lead": True}],
+                    "owner": "Li Wei",
+                    "owner_id": "li.wei",
+                    "effective_from": "2027-03-01",
+                    "expires_on": "2032-02-29",
+                }
+            ]
+        }
+    )
+
     type: AgreementType
     title: ShortText
     scope: LongText | None = None
@@ -166,6 +223,25 @@ class EditAgreement(StrictBody):
 
 
 class SignAgreement(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "signed_on": "2027-02-20",
+                    "signatories": [
+                        {
+                            "name": "Wang Xiqin",
+                            "title": "President",
+                            "side": "university",
+                            "person_id": "wang.xiqin",
+                            "signed_on": "2027-02-20",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     signed_on: Day = Field(description="The date of the last required signature")
     signatories: list[SignatoryIn] | None = Field(None, max_length=50)
 
@@ -175,15 +251,25 @@ class ActivateAgreement(StrictBody):
 
 
 class TerminateAgreement(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "the partner closed the programme", "terminated_on": "2027-09-30"}]}
+    )
+
     reason: ShortText
     terminated_on: Day | None = Field(None, description="Default: today")
 
 
 class WithdrawAgreement(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "superseded by the framework agreement"}]})
+
     reason: ShortText = Field(description="Why it will not be signed")
 
 
 class RenewAgreement(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"expires_on": "2037-02-28", "effective_from": "2032-03-01"}]}
+    )
+
     expires_on: Day = Field(description="The successor's natural end")
     effective_from: Day | None = None
     title: ShortText | None = None
@@ -211,6 +297,20 @@ class DirectorIn(StrictBody):
 
 
 class EstablishCenter(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Tsinghua-Siemens Joint Research Center for Industrial Intelligence",
+                    "partner_ids": ["ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T"],
+                    "disciplines": ["automation", "artificial intelligence"],
+                    "established_on": "2027-05-12",
+                    "agreement_id": "agr_01JD3W7K2M4N6P8Q0R2S4T6V8W",
+                }
+            ]
+        }
+    )
+
     name: ShortText
     partner_ids: list[Reference] = Field(min_length=1, max_length=50)
     disciplines: list[Discipline] = Field(default_factory=list, max_length=50)
@@ -237,3 +337,99 @@ class EditCenter(StrictBody):
 class CloseCenter(StrictBody):
     reason: ShortText | None = None
     closed_on: Day | None = Field(None, description="Default: today")
+
+
+# -- portfolio ------------------------------------------------------------------
+
+
+class PortfolioPartner(BaseModel):
+    id: str
+    name: str
+    kind: PartnerKind
+    country: str
+    status: PartnerStatus
+    tier: PartnerTier
+    merged_into: str | None
+    version: int
+
+
+class StatusCounts(BaseModel):
+    by_status: dict[str, int] = Field(description="How many in each status (every status listed, zero included)")
+    open: int = Field(description="Agreements before signature or in force; active centers")
+
+
+class PortfolioCounts(BaseModel):
+    agreements: StatusCounts
+    centers: StatusCounts
+
+
+class PortfolioAgreement(BaseModel):
+    id: str
+    type: AgreementType
+    title: str
+    status: str
+    effective_from: str | None
+    signed_on: str | None
+    expires_on: str | None
+    terminated_on: str | None
+    renewal_of: str | None
+    renewed_by: str | None
+    amends: str | None
+    framework_id: str | None
+    parties: list[PartyIn]
+    via: list[str] = Field(description="Which of the partner's ids (its own, or a merged predecessor's) it names")
+
+
+class PortfolioCenter(BaseModel):
+    id: str
+    name: str
+    status: str
+    disciplines: list[str]
+    established_on: str | None
+    closed_on: str | None
+    agreement_id: str | None
+    partner_ids: list[str]
+    via: list[str]
+
+
+class AsOf(BaseModel):
+    sequence: int
+    event_type: str
+
+
+class Announced(BaseModel):
+    """What another service announced about one of its aggregates that names the partner: a summary
+    of its latest state (the fields it has among name, title, kind, status, amounts, dates)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    partner_ids: list[str]
+    as_of: AsOf = Field(description="The event this summary is as of")
+
+
+class RoyaltyTotal(BaseModel):
+    currency: str
+    royalty_due: str
+    royalty_paid: str
+    reports: int
+
+
+class PortfolioRoyalties(BaseModel):
+    reports: list[Announced]
+    totals: list[RoyaltyTotal] = Field(description="Per currency: amounts in different currencies are never added")
+
+
+class Portfolio(BaseModel):
+    """Everything done with a partner (and the partners merged into it), here and in the other services."""
+
+    partner: PortfolioPartner
+    includes_partners: list[str] = Field(description="Its id and those of the partners merged into it")
+    counts: PortfolioCounts
+    agreements: list[PortfolioAgreement]
+    centers: list[PortfolioCenter]
+    funds: list[Announced]
+    awards: list[Announced]
+    projects: list[Announced]
+    licenses: list[Announced]
+    royalties: PortfolioRoyalties

@@ -12,13 +12,13 @@ partner merged into another keeps a pointer to its successor and is archived.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from opp_shared.aggregate import AggregateState, AggregateType, Change, EventChange, NoChange
 from opp_shared.errors import IllegalTransition, InvalidInput, RuleViolation
-from partners.domain.text import name_key
+from partners.domain.text import name_key, search_keys
 
 
 class PartnerKind(StrEnum):
@@ -65,8 +65,12 @@ class Contact(BaseModel):
 class Partner(AggregateState):
     """A partner's whole public state (the write model adds id, version and times)."""
 
+    derived_fields: ClassVar[tuple[str, ...]] = ("search_keys",)
+
     name: str
     name_key: str
+    name_local: str | None = None  # its name in its own language and script (清华大学, Universität Zürich)
+    aliases: list[str] = Field(default_factory=list)  # other names people use for it (UNSW, ETH)
     kind: PartnerKind
     country: str
     status: PartnerStatus = PartnerStatus.PROSPECT
@@ -83,6 +87,12 @@ class Partner(AggregateState):
     @property
     def archived(self) -> bool:
         return self.status == PartnerStatus.ARCHIVED
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def search_keys(self) -> list[str]:
+        """The folded prefixes of every word of its name, local name and aliases: what `?q=` matches."""
+        return search_keys(self.name, self.name_local, *self.aliases)
 
 
 # -- what is particular to each event (`data.change`) --------------------------------
@@ -123,12 +133,14 @@ PARTNER = AggregateType(
     id_prefix="ptn",
     collection="partners",
     route="/api/v1/partners",
-    indexes=("name_key", "country", "kind", "status", "tier", "relationship_owner_id"),
+    indexes=("name_key", "search_keys", "country", "kind", "status", "tier", "relationship_owner_id"),
 )
 
 # Fields a plain edit may change (status, merging and archiving are actions).
 EDITABLE = (
     "name",
+    "name_local",
+    "aliases",
     "kind",
     "country",
     "tier",
@@ -145,6 +157,8 @@ def register(
     name: str,
     kind: PartnerKind,
     country: str,
+    name_local: str | None = None,
+    aliases: list[str] | None = None,
     status: PartnerStatus = PartnerStatus.PROSPECT,
     tier: PartnerTier = PartnerTier.STANDARD,
     website: str | None = None,
@@ -158,6 +172,8 @@ def register(
     partner = Partner(
         name=name,
         name_key=name_key(name),
+        name_local=name_local,
+        aliases=aliases or [],
         kind=kind,
         country=country,
         status=status,

@@ -8,11 +8,12 @@ from typing import Any
 
 from opp_shared.documents import ASCENDING, Documents, equal_to
 from opp_shared.errors import AlreadyExists
+from opp_shared.foreign_views import partner_refs
 from opp_shared.pagination import PageParams, paginate
 from opp_shared.ports import ClaimStore, Clock
 from opp_shared.repository import Repository
 from partners.domain.partner import Partner
-from partners.domain.text import name_key
+from partners.domain.text import name_key, query_keys
 
 # A claim whose partner does not exist yet may belong to a registration in
 # progress; only after this long is it taken for a crash's leftover.
@@ -59,6 +60,10 @@ class PartnerQueries:
     def __init__(self, documents: Documents) -> None:
         self.documents = documents
 
+    async def refs(self, partner_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The names of partners by id, for answers that name them (`opp_shared.web.names`)."""
+        return await partner_refs(self.documents, partner_ids)
+
     async def list(
         self,
         page: PageParams,
@@ -67,15 +72,25 @@ class PartnerQueries:
         country: str | None = None,
         status: str | None = None,
         tier: str | None = None,
-        name_prefix: str | None = None,
+        search: str | None = None,
         sort_by_name: bool = False,
         relationship_owner_id: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         query = equal_to(
             kind=kind, country=country, status=status, tier=tier, relationship_owner_id=relationship_owner_id
         )
-        if name_prefix:
-            # The start of any word of the name: "zurich" finds "Universität Zürich".
-            query["name_key"] = {"$regex": "(^| )" + re.escape(name_key(name_prefix))}
+        keys = query_keys(search) if search else []
+        if search and keys:
+            # Every word of the query starts a word of the name, the local name or an alias
+            # ("zurich" finds "Universität Zürich", "清华" finds 清华大学, "unsw" an alias): equality
+            # on `search_keys`, which an index serves on MongoDB. A partner stored before it had
+            # search keys is still found by the start of a word of its name.
+            query["$or"] = [
+                {"search_keys": {"$all": keys}},
+                {
+                    "search_keys": {"$exists": False},
+                    "name_key": {"$regex": "(^| )" + re.escape(name_key(search))},
+                },
+            ]
         sort = [("name_key", ASCENDING)] if sort_by_name else None
         return await paginate(self.documents, query, page, sort=sort)

@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from opp_shared.fields import CurrencyCode, Key, Reference
-from opp_shared.web.http import IdempotencyKeyHeader, PageQuery, answer, create_request, created, page_answer
-from techtransfer.api.access import Reader, Writer
+from opp_shared.web.http import PageQuery, answer, page_answer
+from techtransfer.api.access import Creating, Reader
 from techtransfer.api.schemas import MakeDistribution
 from techtransfer.domain.distribution import DISTRIBUTION
 from techtransfer.handlers.distributions import DistributionCommands
@@ -18,23 +19,22 @@ from techtransfer.store.distributions import DistributionQueries
 Out = DISTRIBUTION.response
 
 
-def distributions_router(commands: DistributionCommands, queries: DistributionQueries) -> APIRouter:
-    router = APIRouter(prefix=DISTRIBUTION.route, tags=["distributions"])
+def distributions_router(
+    commands: DistributionCommands, queries: DistributionQueries, *, names: type[APIRoute] = APIRoute
+) -> APIRouter:
+    router = APIRouter(prefix=DISTRIBUTION.route, tags=["distributions"], route_class=names)
 
     @router.post(
         "",
+        operation_id="distributeIncome",
         status_code=201,
         response_model=Out,
         summary="Distribute an income: direct costs first, then inventors, department, university",
     )
-    async def make(
-        body: MakeDistribution, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        fields = body.model_dump(mode="json")
-        snapshot, replayed = await commands.make(fields, create_request(principal, idempotency_key, fields))
-        return created(snapshot, replayed, DISTRIBUTION.route)
+    async def make(body: MakeDistribution, by: Creating) -> JSONResponse:
+        return await by.create(body, commands.make, DISTRIBUTION.route)
 
-    @router.get("", response_model=DISTRIBUTION.page, summary="List distributions")
+    @router.get("", operation_id="listDistributions", response_model=DISTRIBUTION.page, summary="List distributions")
     async def list_distributions(
         page: PageQuery,
         _: Reader,
@@ -54,7 +54,9 @@ def distributions_router(commands: DistributionCommands, queries: DistributionQu
         )
         return page_answer(*found)
 
-    @router.get("/{distribution_id}", response_model=Out, summary="Read one distribution")
+    @router.get(
+        "/{distribution_id}", operation_id="getDistribution", response_model=Out, summary="Read one distribution"
+    )
     async def get_distribution(distribution_id: str, _: Reader) -> JSONResponse:
         return answer(await commands.repository.get(distribution_id))
 

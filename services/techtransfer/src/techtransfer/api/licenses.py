@@ -6,20 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from opp_shared.fields import CountryCode, Reference
 from opp_shared.web.http import (
-    IdempotencyKeyHeader,
-    IfMatchHeader,
     PageQuery,
     answer,
-    create_request,
-    created,
     edits_of,
     page_answer,
-    parse_if_match,
 )
-from techtransfer.api.access import Reader, Writer
+from opp_shared.web.routing import IfMatch
+from techtransfer.api.access import Creating, Reader, Writer
 from techtransfer.api.schemas import ClassifyExport, DraftLicense, EditLicense, TerminateLicense
 from techtransfer.domain.license import LICENSE, ExportClassification, LicenseStatus
 from techtransfer.domain.rights import LicenseKind
@@ -43,18 +40,22 @@ NOT_NULL = (
 Out = LICENSE.response
 
 
-def licenses_router(commands: LicenseCommands, queries: LicenseQueries) -> APIRouter:
-    router = APIRouter(prefix=LICENSE.route, tags=["licenses"])
+def licenses_router(
+    commands: LicenseCommands, queries: LicenseQueries, *, names: type[APIRoute] = APIRoute
+) -> APIRouter:
+    router = APIRouter(prefix=LICENSE.route, tags=["licenses"], route_class=names)
 
-    @router.post("", status_code=201, response_model=Out, summary="Draft a license or assignment (negotiating)")
-    async def draft(
-        body: DraftLicense, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        fields = body.model_dump(mode="json")
-        snapshot, replayed = await commands.draft(fields, create_request(principal, idempotency_key, fields))
-        return created(snapshot, replayed, LICENSE.route)
+    @router.post(
+        "",
+        operation_id="draftLicense",
+        status_code=201,
+        response_model=Out,
+        summary="Draft a license or assignment (negotiating)",
+    )
+    async def draft(body: DraftLicense, by: Creating) -> JSONResponse:
+        return await by.create(body, commands.draft, LICENSE.route)
 
-    @router.get("", response_model=LICENSE.page, summary="List licenses")
+    @router.get("", operation_id="listLicenses", response_model=LICENSE.page, summary="List licenses")
     async def list_licenses(
         page: PageQuery,
         _: Reader,
@@ -76,49 +77,58 @@ def licenses_router(commands: LicenseCommands, queries: LicenseQueries) -> APIRo
         )
         return page_answer(*found)
 
-    @router.get("/{license_id}", response_model=Out, summary="Read one license")
+    @router.get("/{license_id}", operation_id="getLicense", response_model=Out, summary="Read one license")
     async def get_license(license_id: str, _: Reader) -> JSONResponse:
         return answer(await commands.repository.get(license_id))
 
-    @router.patch("/{license_id}", response_model=Out, summary="Edit a license's terms while negotiating")
-    async def edit(license_id: str, body: EditLicense, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
+    @router.patch(
+        "/{license_id}",
+        operation_id="editLicense",
+        response_model=Out,
+        summary="Edit a license's terms while negotiating",
+    )
+    async def edit(license_id: str, body: EditLicense, _: Writer, version: IfMatch) -> JSONResponse:
         edits = edits_of(body, not_null=NOT_NULL)
-        return answer(await commands.edit(license_id, edits, if_match=parse_if_match(if_match)))
+        return answer(await commands.edit(license_id, edits, if_match=version))
 
     @router.post(
         "/{license_id}/export-classification",
+        operation_id="classifyLicenseExport",
         response_model=Out,
         summary="Record the export classification (free, restricted with a permit, prohibited)",
     )
-    async def classify_export(
-        license_id: str, body: ClassifyExport, _: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
+    async def classify_export(license_id: str, body: ClassifyExport, _: Writer, version: IfMatch) -> JSONResponse:
         return answer(
             await commands.classify_export(
-                license_id, body.classification, body.permit_reference, body.note, if_match=parse_if_match(if_match)
+                license_id, body.classification, body.permit_reference, body.note, if_match=version
             )
         )
 
     @router.post(
         "/{license_id}/execute",
+        operation_id="executeLicense",
         response_model=Out,
         summary="negotiating -> executed (export cleared; rights not held by another license)",
     )
-    async def execute(license_id: str, principal: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.execute(license_id, principal.sub, if_match=parse_if_match(if_match)))
+    async def execute(license_id: str, principal: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.execute(license_id, principal.sub, if_match=version))
 
     @router.post(
-        "/{license_id}/activate", response_model=Out, summary="executed -> active (on or after effective_from)"
+        "/{license_id}/activate",
+        operation_id="activateLicense",
+        response_model=Out,
+        summary="executed -> active (on or after effective_from)",
     )
-    async def activate(license_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.activate(license_id, if_match=parse_if_match(if_match)))
+    async def activate(license_id: str, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.activate(license_id, if_match=version))
 
-    @router.post("/{license_id}/terminate", response_model=Out, summary="executed or active -> terminated")
-    async def terminate(
-        license_id: str, body: TerminateLicense, _: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(
-            await commands.terminate(license_id, body.reason, body.terminated_on, if_match=parse_if_match(if_match))
-        )
+    @router.post(
+        "/{license_id}/terminate",
+        operation_id="terminateLicense",
+        response_model=Out,
+        summary="executed or active -> terminated",
+    )
+    async def terminate(license_id: str, body: TerminateLicense, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.terminate(license_id, body.reason, body.terminated_on, if_match=version))
 
     return router

@@ -7,19 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from opp_shared.errors import InvalidInput, NotFound
 from opp_shared.fields import CurrencyCode, Reference
 from opp_shared.web.http import (
     IdempotencyKeyHeader,
-    IfMatchHeader,
     PageQuery,
     answer,
-    create_request,
     page_answer,
-    parse_if_match,
 )
-from techtransfer.api.access import Reader, Writer
+from opp_shared.web.routing import IfMatch
+from techtransfer.api.access import Creating, Reader, Writer
 from techtransfer.api.schemas import OpenReport, ReceiveReport, RecordPayment, RoyaltyTotals
 from techtransfer.domain.royalty import ROYALTY_REPORT, Payment, ReportStatus
 from techtransfer.handlers.royalties import RoyaltyCommands
@@ -28,11 +27,14 @@ from techtransfer.store.royalty_reports import ReportQueries
 Out = ROYALTY_REPORT.response
 
 
-def royalty_reports_router(commands: RoyaltyCommands, queries: ReportQueries) -> APIRouter:
-    router = APIRouter(prefix=ROYALTY_REPORT.route, tags=["royalty-reports"])
+def royalty_reports_router(
+    commands: RoyaltyCommands, queries: ReportQueries, *, names: type[APIRoute] = APIRoute
+) -> APIRouter:
+    router = APIRouter(prefix=ROYALTY_REPORT.route, tags=["royalty-reports"], route_class=names)
 
     @router.post(
         "",
+        operation_id="openRoyaltyReport",
         status_code=201,
         response_model=Out,
         summary="Open the report of a license's ended period (in another currency, too); 200 when it is open already",
@@ -43,7 +45,9 @@ def royalty_reports_router(commands: RoyaltyCommands, queries: ReportQueries) ->
         snapshot, opened = await commands.open(body.license_id, body.period_start, body.currency)
         return answer(snapshot, status=201 if opened else 200, location=f"{ROYALTY_REPORT.route}/{snapshot.id}")
 
-    @router.get("", response_model=ROYALTY_REPORT.page, summary="List royalty reports")
+    @router.get(
+        "", operation_id="listRoyaltyReports", response_model=ROYALTY_REPORT.page, summary="List royalty reports"
+    )
     async def list_reports(
         page: PageQuery,
         _: Reader,
@@ -65,7 +69,9 @@ def royalty_reports_router(commands: RoyaltyCommands, queries: ReportQueries) ->
 
     @router.get(
         "/totals",
+        operation_id="getRoyaltyTotals",
         response_model=RoyaltyTotals,
+        responses={404: {"description": "No license or licensee with this id"}},
         summary="Revenue, royalty due, paid and outstanding per currency, of a license or a licensee",
     )
     async def totals(
@@ -82,25 +88,25 @@ def royalty_reports_router(commands: RoyaltyCommands, queries: ReportQueries) ->
             "totals": await commands.totals(license_id=license_id, licensee_id=licensee_id),
         }
 
-    @router.get("/{report_id}", response_model=Out, summary="Read one royalty report")
+    @router.get("/{report_id}", operation_id="getRoyaltyReport", response_model=Out, summary="Read one royalty report")
     async def get_report(report_id: str, _: Reader) -> JSONResponse:
         return answer(await commands.repository.get(report_id))
 
     @router.post(
         "/{report_id}/receive",
+        operation_id="receiveRoyaltyReport",
         response_model=Out,
         summary="Receive the licensee's report: its revenue; the service computes the royalty due",
     )
-    async def receive(report_id: str, body: ReceiveReport, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
+    async def receive(report_id: str, body: ReceiveReport, _: Writer, version: IfMatch) -> JSONResponse:
         fields = body.model_dump(mode="json")
         return answer(
-            await commands.receive(
-                report_id, fields["revenue"], body.received_on, body.reference, if_match=parse_if_match(if_match)
-            )
+            await commands.receive(report_id, fields["revenue"], body.received_on, body.reference, if_match=version)
         )
 
     @router.post(
         "/{report_id}/payments",
+        operation_id="recordRoyaltyPayment",
         status_code=201,
         response_model=Out,
         summary="Record a payment against a received report (never more than is due)",
@@ -108,13 +114,12 @@ def royalty_reports_router(commands: RoyaltyCommands, queries: ReportQueries) ->
     async def record_payment(
         report_id: str,
         body: RecordPayment,
-        principal: Writer,
-        idempotency_key: IdempotencyKeyHeader = None,
-        if_match: IfMatchHeader = None,
+        by: Creating,
+        version: IfMatch,
     ) -> JSONResponse:
         fields = body.model_dump(mode="json")
         snapshot, payment_id, replayed = await commands.record_payment(
-            report_id, fields, create_request(principal, idempotency_key, fields), if_match=parse_if_match(if_match)
+            report_id, fields, by.request(fields), if_match=version
         )
         return answer(
             snapshot,
@@ -123,7 +128,12 @@ def royalty_reports_router(commands: RoyaltyCommands, queries: ReportQueries) ->
             location=f"{ROYALTY_REPORT.route}/{report_id}/payments/{payment_id}",
         )
 
-    @router.get("/{report_id}/payments/{payment_id}", response_model=Payment, summary="Read one payment")
+    @router.get(
+        "/{report_id}/payments/{payment_id}",
+        operation_id="getRoyaltyPayment",
+        response_model=Payment,
+        summary="Read one payment",
+    )
     async def get_payment(report_id: str, payment_id: str, _: Reader) -> dict[str, Any]:
         report = await commands.repository.read(report_id)
         for payment in report.payments:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from opp_shared.fields import CurrencyCode, Day, Key, LongText, Name, Reference, ShortText, StrictBody
 from opp_shared.money import NonNegativeMoney, PositiveMoney, of_account
@@ -61,6 +61,33 @@ class InventorIn(StrictBody):
 
 
 class DiscloseTechnology(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Solid-state lithium battery electrolyte",
+                    "keywords": ["battery", "electrolyte"],
+                    "department": "Department of Chemical Engineering",
+                    "readiness_level": 4,
+                    "inventors": [
+                        {
+                            "person_id": "zhou.lin",
+                            "name": "Zhou Lin",
+                            "unit": "Department of Chemical Engineering",
+                            "share": "60",
+                        },
+                        {
+                            "person_id": "he.qiang",
+                            "name": "He Qiang",
+                            "unit": "Department of Materials Science",
+                            "share": "40",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     title: ShortText
     description: LongText | None = None
     keywords: list[Keyword] = Field(default_factory=list, max_length=30)
@@ -88,6 +115,20 @@ class AbandonTechnology(StrictBody):
 
 
 class RecordPatent(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "jurisdiction": "CN",
+                    "application_number": "CN202710123456.7",
+                    "priority_date": "2027-01-15",
+                    "filing_date": "2027-01-15",
+                    "status": "filed",
+                }
+            ]
+        }
+    )
+
     jurisdiction: Jurisdiction
     application_number: DocumentNumber
     publication_number: DocumentNumber | None = None
@@ -119,6 +160,25 @@ class MilestoneIn(StrictBody):
 
 
 class DraftLicense(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Exclusive license of the electrolyte in Germany",
+                    "licensee_id": "ptn_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                    "technology_ids": ["tec_01JD3W5V6Q8ZK4R7N2M0XYBC9T"],
+                    "kind": "exclusive",
+                    "territory": ["DE"],
+                    "field_of_use": "automotive batteries",
+                    "currency": "EUR",
+                    "upfront_fee": {"amount": "100000.00", "currency": "EUR"},
+                    "royalty_rate": "3.5",
+                    "report_frequency": "quarterly",
+                }
+            ]
+        }
+    )
+
     title: ShortText
     licensee_id: Reference = Field(description="The partner (an organization abroad, usually an enterprise)")
     technology_ids: list[Reference] = Field(min_length=1, max_length=20)
@@ -179,18 +239,46 @@ class TerminateLicense(StrictBody):
 
 
 class OpenReport(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"license_id": "lic_01JD3W5V6Q8ZK4R7N2M0XYBC9T", "period_start": "2027-01-01"}]}
+    )
+
     license_id: Reference
     period_start: Day = Field(description="The first day of one of the license's reporting periods")
     currency: Currency | None = Field(None, description="Default: the license's currency")
 
 
 class ReceiveReport(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "revenue": {"amount": "2000000.00", "currency": "EUR"},
+                    "received_on": "2027-04-20",
+                    "reference": "Q1-2027",
+                }
+            ]
+        }
+    )
+
     revenue: Amount = Field(description="The licensee's revenue in the period, in the report's currency")
     received_on: Day | None = Field(None, description="Default: today")
     reference: ShortText | None = None
 
 
 class RecordPayment(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": {"amount": "70000.00", "currency": "EUR"},
+                    "received_on": "2027-05-10",
+                    "reference": "SWIFT 2027-0510-001",
+                }
+            ]
+        }
+    )
+
     amount: PositiveAmount
     received_on: Day | None = Field(None, description="Default: today")
     reference: ShortText | None = None
@@ -221,6 +309,18 @@ class DirectCostIn(StrictBody):
 
 
 class MakeDistribution(StrictBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "technology_id": "tec_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                    "royalty_report_id": "rrp_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                    "payment_id": "pay_01JD3W5V6Q8ZK4R7N2M0XYBC9T",
+                }
+            ]
+        }
+    )
+
     technology_id: Reference
     income: PositiveAmount | None = Field(None, description="Default: the payment's amount, when one is named")
     direct_costs: list[DirectCostIn] = Field(default_factory=list, max_length=50)

@@ -6,20 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from opp_shared.fields import Key, Reference, ShortText
 from opp_shared.web.http import (
-    IdempotencyKeyHeader,
-    IfMatchHeader,
     PageQuery,
     answer,
-    create_request,
-    created,
     edits_of,
     page_answer,
-    parse_if_match,
 )
-from techtransfer.api.access import Reader, Writer
+from opp_shared.web.routing import IfMatch
+from techtransfer.api.access import Creating, Reader, Writer
 from techtransfer.api.schemas import AbandonTechnology, DiscloseTechnology, EditPatent, EditTechnology, RecordPatent
 from techtransfer.domain.technology import TECHNOLOGY, PatentRecord, TechnologyStatus
 from techtransfer.handlers.technologies import TechnologyCommands
@@ -30,18 +27,22 @@ PATENT_NOT_NULL = ("jurisdiction", "application_number", "priority_date", "filin
 Out = TECHNOLOGY.response
 
 
-def technologies_router(commands: TechnologyCommands, queries: TechnologyQueries) -> APIRouter:
-    router = APIRouter(prefix=TECHNOLOGY.route, tags=["technologies"])
+def technologies_router(
+    commands: TechnologyCommands, queries: TechnologyQueries, *, names: type[APIRoute] = APIRoute
+) -> APIRouter:
+    router = APIRouter(prefix=TECHNOLOGY.route, tags=["technologies"], route_class=names)
 
-    @router.post("", status_code=201, response_model=Out, summary="Disclose an invention (a new technology)")
-    async def disclose(
-        body: DiscloseTechnology, principal: Writer, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        fields = body.model_dump(mode="json")
-        snapshot, replayed = await commands.disclose(fields, create_request(principal, idempotency_key, fields))
-        return created(snapshot, replayed, TECHNOLOGY.route)
+    @router.post(
+        "",
+        operation_id="discloseTechnology",
+        status_code=201,
+        response_model=Out,
+        summary="Disclose an invention (a new technology)",
+    )
+    async def disclose(body: DiscloseTechnology, by: Creating) -> JSONResponse:
+        return await by.create(body, commands.disclose, TECHNOLOGY.route)
 
-    @router.get("", response_model=TECHNOLOGY.page, summary="List technologies")
+    @router.get("", operation_id="listTechnologies", response_model=TECHNOLOGY.page, summary="List technologies")
     async def list_technologies(
         page: PageQuery,
         _: Reader,
@@ -63,39 +64,59 @@ def technologies_router(commands: TechnologyCommands, queries: TechnologyQueries
         )
         return page_answer(*found)
 
-    @router.get("/{technology_id}", response_model=Out, summary="Read one technology")
+    @router.get("/{technology_id}", operation_id="getTechnology", response_model=Out, summary="Read one technology")
     async def get_technology(technology_id: str, _: Reader) -> JSONResponse:
         return answer(await commands.repository.get(technology_id))
 
-    @router.patch("/{technology_id}", response_model=Out, summary="Edit a technology (send If-Match)")
-    async def edit(technology_id: str, body: EditTechnology, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
+    @router.patch(
+        "/{technology_id}",
+        operation_id="editTechnology",
+        response_model=Out,
+        summary="Edit a technology (send If-Match)",
+    )
+    async def edit(technology_id: str, body: EditTechnology, _: Writer, version: IfMatch) -> JSONResponse:
         edits = edits_of(body, not_null=NOT_NULL)
-        return answer(await commands.edit(technology_id, edits, if_match=parse_if_match(if_match)))
+        return answer(await commands.edit(technology_id, edits, if_match=version))
 
-    @router.post("/{technology_id}/evaluate", response_model=Out, summary="disclosed -> evaluated")
-    async def evaluate(technology_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.evaluate(technology_id, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{technology_id}/evaluate",
+        operation_id="evaluateTechnology",
+        response_model=Out,
+        summary="disclosed -> evaluated",
+    )
+    async def evaluate(technology_id: str, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.evaluate(technology_id, if_match=version))
 
     @router.post(
         "/{technology_id}/protect",
+        operation_id="protectTechnology",
         response_model=Out,
         summary="evaluated -> protected (needs a pending or granted patent record)",
     )
-    async def protect(technology_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.protect(technology_id, if_match=parse_if_match(if_match)))
+    async def protect(technology_id: str, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.protect(technology_id, if_match=version))
 
-    @router.post("/{technology_id}/offer", response_model=Out, summary="evaluated or protected -> available")
-    async def offer(technology_id: str, _: Writer, if_match: IfMatchHeader = None) -> JSONResponse:
-        return answer(await commands.offer(technology_id, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{technology_id}/offer",
+        operation_id="offerTechnology",
+        response_model=Out,
+        summary="evaluated or protected -> available",
+    )
+    async def offer(technology_id: str, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.offer(technology_id, if_match=version))
 
-    @router.post("/{technology_id}/abandon", response_model=Out, summary="-> abandoned (not once licensed)")
-    async def abandon(
-        technology_id: str, body: AbandonTechnology, _: Writer, if_match: IfMatchHeader = None
-    ) -> JSONResponse:
-        return answer(await commands.abandon(technology_id, body.reason, if_match=parse_if_match(if_match)))
+    @router.post(
+        "/{technology_id}/abandon",
+        operation_id="abandonTechnology",
+        response_model=Out,
+        summary="-> abandoned (not once licensed)",
+    )
+    async def abandon(technology_id: str, body: AbandonTechnology, _: Writer, version: IfMatch) -> JSONResponse:
+        return answer(await commands.abandon(technology_id, body.reason, if_match=version))
 
     @router.post(
         "/{technology_id}/patents",
+        operation_id="recordPatent",
         status_code=201,
         response_model=Out,
         summary="Record a patent application (answers the technology, with its deadlines)",
@@ -103,35 +124,40 @@ def technologies_router(commands: TechnologyCommands, queries: TechnologyQueries
     async def record_patent(
         technology_id: str,
         body: RecordPatent,
-        principal: Writer,
-        idempotency_key: IdempotencyKeyHeader = None,
-        if_match: IfMatchHeader = None,
+        by: Creating,
+        version: IfMatch,
     ) -> JSONResponse:
         fields = body.model_dump(mode="json")
         snapshot, patent_id, replayed = await commands.record_patent(
             technology_id,
             fields,
-            create_request(principal, idempotency_key, fields),
-            if_match=parse_if_match(if_match),
+            by.request(fields),
+            if_match=version,
         )
         return answer(
             snapshot, status=201, replayed=replayed, location=f"{TECHNOLOGY.route}/{technology_id}/patents/{patent_id}"
         )
 
-    @router.get("/{technology_id}/patents/{patent_id}", response_model=PatentRecord, summary="Read one patent record")
+    @router.get(
+        "/{technology_id}/patents/{patent_id}",
+        operation_id="getPatent",
+        response_model=PatentRecord,
+        summary="Read one patent record",
+    )
     async def get_patent(technology_id: str, patent_id: str, _: Reader) -> dict[str, Any]:
         technology = await commands.repository.read(technology_id)
         return technology.patent(patent_id).model_dump(mode="json")
 
     @router.patch(
         "/{technology_id}/patents/{patent_id}",
+        operation_id="updatePatent",
         response_model=Out,
         summary="Update a patent record: numbers, dates, status (send If-Match)",
     )
     async def update_patent(
-        technology_id: str, patent_id: str, body: EditPatent, _: Writer, if_match: IfMatchHeader = None
+        technology_id: str, patent_id: str, body: EditPatent, _: Writer, version: IfMatch
     ) -> JSONResponse:
         edits = edits_of(body, not_null=PATENT_NOT_NULL)
-        return answer(await commands.update_patent(technology_id, patent_id, edits, if_match=parse_if_match(if_match)))
+        return answer(await commands.update_patent(technology_id, patent_id, edits, if_match=version))
 
     return router
