@@ -8,9 +8,17 @@ insert is at once:
   insert `<id>:5`; the unique `_id` lets exactly one win, on MongoDB and on
   FerretDB alike (whose updates are a read then a write, so no conditional
   update could do this);
-- the outbox: the record stays `published: false` until the relay has
-  handed it to Kafka;
-- the history: `GET .../{id}/history` reads these records.
+- the history: `GET .../{id}/history` reads these records, each by its `_id`.
+
+The outbox is a collection of its own, `outbox`, holding one small marker per
+record not yet published (`_id` = the event's id). The marker is inserted
+*before* the record, so a record never exists without its marker; the relay
+deletes the marker by `_id` once Kafka acknowledged the record. Finding work
+therefore costs the backlog, never the history (FerretDB scans every query
+but `_id` equality). A crash between the two inserts leaves a marker whose
+record never landed, and a writer that lost the race for a sequence leaves
+one whose record is another writer's: the relay drops both kinds, never
+publishing them (`marker_verdict`).
 
 The current-state document in the aggregate type's collection (what lists
 and filters query) is a projection of the latest record. The request writes
@@ -24,12 +32,13 @@ read by id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -42,11 +51,23 @@ from opp_shared.documents import MongoDocuments
 from opp_shared.envelope import CloudEvent, make_data, schema_uri
 from opp_shared.errors import VersionConflict
 from opp_shared.logs import actor_var, correlation_id_var, event_id_var, request_id_var, traceparent_var
-from opp_shared.mongo import is_duplicate_key
+from opp_shared.mongo import insert_once, is_duplicate_key
 
 log = logging.getLogger(__name__)
 
 EVENTS = "events"
+OUTBOX = "outbox"
+
+# A marker whose record is still missing after this long belongs to a writer that died between
+# its two inserts: far beyond any request's database timeout, so that record can no longer land.
+ORPHANED_MARKER_AGE = timedelta(minutes=10)
+
+# At most this many `find_one` by `_id` in flight for one history page or one sweep.
+CONCURRENT_READS = 8
+
+# What a writer hands the relay in process once its record is stored: the record, and
+# whether the projection already shows it.
+Handoff = Callable[[dict[str, Any], bool], None]
 
 
 @dataclass(frozen=True)
@@ -117,10 +138,48 @@ def build_record(
         "sequence": sequence,
         "type": change.type,
         "recorded_at": now,
-        "published": False,
         "event": event.to_document(),
     }
     return record, Snapshot(aggregate_id, sequence, state)
+
+
+def outbox_marker(record: dict[str, Any]) -> dict[str, Any]:
+    """The outbox's note that `record` may be unpublished; keyed by the event id, so that two
+    writers racing for one sequence each have their own and the loser's can be told apart."""
+    return {
+        "_id": record["event"]["id"],
+        "record_id": record["_id"],
+        "aggregate_id": record["aggregate_id"],
+        "sequence": record["sequence"],
+        "recorded_at": record["recorded_at"],
+    }
+
+
+MarkerVerdict = Literal["publish", "drop", "wait"]
+
+
+def marker_verdict(marker: dict[str, Any], record: dict[str, Any] | None, now: datetime) -> MarkerVerdict:
+    """What the relay does with an outbox marker, given the record at its `record_id`."""
+    if record is not None:
+        # Another event id: this writer lost the race for the sequence; the winner has its own marker.
+        return "publish" if record["event"]["id"] == marker["_id"] else "drop"
+    # No record (yet): its writer is between its two inserts, or died there.
+    return "drop" if now - marker["recorded_at"] >= ORPHANED_MARKER_AGE else "wait"
+
+
+def contiguous_page(
+    records: list[dict[str, Any] | None], after: int, limit: int
+) -> tuple[list[CloudEvent], int | None]:
+    """A history page from the records at sequences after+1, after+2, ... (None where there is
+    none): it stops at the first gap, since a history never skips a change."""
+    found = []
+    for record in records:
+        if record is None:
+            break
+        found.append(record)
+    page = found[:limit]
+    more = len(found) > limit
+    return [CloudEvent.model_validate(r["event"]) for r in page], (after + len(page) if more else None)
 
 
 class EventStore:
@@ -133,17 +192,18 @@ class EventStore:
         source: str,
         projections: dict[str, str] | None = None,
         clock: Clock | None = None,
-        on_append: Callable[[], None] | None = None,
+        on_append: Handoff | None = None,
     ) -> None:
         """`projections` maps each aggregate type this service owns (a topic name,
         `partners.partner`) to the collection of its current-state documents
         (more can be added with `own`)."""
         self.db = db
         self.events: AsyncCollection = db[EVENTS]
+        self.outbox: AsyncCollection = db[OUTBOX]
         self.source = source
         self.projections = dict(projections or {})
         self.clock = clock or SystemClock()
-        # Wakes the in-process relay so a change is published without waiting for its next poll.
+        # Hands each stored record to the in-process relay, which publishes it without looking for it.
         self.on_append = on_append
 
     def own(self, aggregate_type: str, collection: str) -> None:
@@ -158,10 +218,13 @@ class EventStore:
         return MongoDocuments(self.projection(aggregate_type))
 
     async def ensure_indexes(self) -> None:
-        # The relay's query; on MongoDB it touches only the few unpublished records.
+        # Records written before the outbox existed carry `published: false`; the relay adopts them once.
         await self.events.create_index([("published", ASCENDING), ("recorded_at", ASCENDING)])
-        # A second guard beside `_id`, and the order of a history on MongoDB.
+        # A second guard beside `_id`.
         await self.events.create_index([("aggregate_id", ASCENDING), ("sequence", ASCENDING)], unique=True)
+        # The relay's sweep (oldest first) and its check that a change's predecessor is still pending.
+        await self.outbox.create_index([("recorded_at", ASCENDING), ("_id", ASCENDING)])
+        await self.outbox.create_index([("record_id", ASCENDING)])
 
     # -- writing -------------------------------------------------------------
 
@@ -188,20 +251,32 @@ class EventStore:
             now=self.clock.now(),
         )
         sequence = snapshot.version
+        # The marker first: a record that exists always has one, whenever this process dies.
+        marker = outbox_marker(record)
+        await self.outbox.insert_one(marker)
         try:
             await self.events.insert_one(record)
         except Exception as exc:
             if is_duplicate_key(exc):
+                await self._drop_marker_of_lost_race(marker)
                 raise VersionConflict(aggregate_id, sequence) from exc
-            raise
+            raise  # the record may have landed or not: the relay's sweep tells (`marker_verdict`)
+        projected = True
         try:
             await self.project(aggregate_type, snapshot)
         except Exception:
             # The record is the truth; the relay and the next read bring the projection forward.
+            projected = False
             log.warning("projection of %s left to the relay", record["_id"], exc_info=True)
         if self.on_append is not None:
-            self.on_append()
+            self.on_append(record, projected)
         return snapshot
+
+    async def _drop_marker_of_lost_race(self, marker: dict[str, Any]) -> None:
+        try:
+            await self.outbox.delete_one({"_id": marker["_id"]})
+        except Exception:
+            log.warning("marker %s of a lost race left to the relay's sweep", marker["_id"], exc_info=True)
 
     async def project(self, aggregate_type: str, snapshot: Snapshot) -> None:
         """Make the current-state document show `snapshot` unless it already shows a newer one."""
@@ -260,40 +335,86 @@ class EventStore:
         self, aggregate_type: str, aggregate_id: str, *, after: int = 0, limit: int = 50
     ) -> tuple[list[CloudEvent], int | None]:
         """Events of one aggregate with sequence > `after`, oldest first, and the
-        cursor (last sequence returned) when more follow."""
-        ids = [record_id(aggregate_id, seq) for seq in range(after + 1, after + limit + 2)]
-        records = await self.events.find({"_id": {"$in": ids}}).to_list(None)
-        records = sorted(
-            (r for r in records if r.get("aggregate_type") == aggregate_type),
-            key=lambda r: r["sequence"],
-        )
-        # Stop at the first gap: a history never skips a change.
-        contiguous = []
-        for expected, record in enumerate(records, start=after + 1):
-            if record["sequence"] != expected:
-                break
-            contiguous.append(record)
-        more = len(contiguous) > limit
-        page = contiguous[:limit]
-        events = [CloudEvent.model_validate(r["event"]) for r in page]
-        return events, (page[-1]["sequence"] if more else None)
+        cursor (last sequence returned) when more follow.
+
+        Every record is read by `_id` (the only lookup FerretDB serves from an index): the
+        projection's version says which ids exist, so the cost follows this aggregate's length,
+        not the whole history. One id past the version is read too: it tells whether more
+        follow, and covers a projection whose write was lost."""
+        version = await self.projected_version(aggregate_type, aggregate_id)
+        last = min(max(version, after) + 1, after + limit + 1)
+        records = await self._records(aggregate_type, aggregate_id, range(after + 1, last + 1))
+        # The projection was behind (its write lost): read on, one record at a time, as `load` does.
+        while records and records[-1] is not None and len(records) <= limit:
+            records += await self._records(aggregate_type, aggregate_id, [after + len(records) + 1])
+        return contiguous_page(records, after, limit)
+
+    async def _records(
+        self, aggregate_type: str, aggregate_id: str, sequences: Iterable[int]
+    ) -> list[dict[str, Any] | None]:
+        """The records at these sequences (None where there is none), read concurrently, bounded."""
+        gate = asyncio.Semaphore(CONCURRENT_READS)
+
+        async def one(sequence: int) -> dict[str, Any] | None:
+            async with gate:
+                record = await self.events.find_one({"_id": record_id(aggregate_id, sequence)})
+            return record if record is not None and record.get("aggregate_type") == aggregate_type else None
+
+        return list(await asyncio.gather(*(one(sequence) for sequence in sequences)))
 
     # -- the relay's side ---------------------------------------------------------
 
     async def unpublished(self, limit: int) -> list[dict[str, Any]]:
-        cursor = self.events.find({"published": False}).sort([("recorded_at", ASCENDING), ("_id", ASCENDING)])
-        return await cursor.limit(limit).to_list(None)
+        """The sweep: the records of the oldest `limit` outbox markers that are to be published.
+        Markers that will never be (a lost race, a writer that died before its record) are
+        deleted on the way; markers whose record may still land are left alone."""
+        markers = (
+            await self.outbox.find({}).sort([("recorded_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list(None)
+        )
+        gate = asyncio.Semaphore(CONCURRENT_READS)
 
-    async def is_published(self, aggregate_id: str, sequence: int) -> bool:
-        record = await self.events.find_one({"_id": record_id(aggregate_id, sequence)}, projection={"published": True})
-        return bool(record and record.get("published"))
+        async def record_of(marker: dict[str, Any]) -> dict[str, Any] | None:
+            async with gate:
+                return await self.events.find_one({"_id": marker["record_id"]})
+
+        records = await asyncio.gather(*(record_of(m) for m in markers))
+        now = self.clock.now()
+        found, dead = [], []
+        for marker, record in zip(markers, records, strict=True):
+            verdict = marker_verdict(marker, record, now)
+            if verdict == "publish":
+                found.append(record)
+            elif verdict == "drop":
+                dead.append(marker["_id"])
+        if dead:
+            log.info("dropping %d outbox markers whose records will never be published", len(dead))
+            await self.outbox.delete_many({"_id": {"$in": dead}})
+        return found
+
+    async def is_pending(self, aggregate_id: str, sequence: int) -> bool:
+        """Whether a marker of this record is still in the outbox (a scan of the outbox, not the history)."""
+        return (
+            await self.outbox.find_one({"record_id": record_id(aggregate_id, sequence)}, projection={"_id": True})
+            is not None
+        )
 
     async def projected_version(self, aggregate_type: str, aggregate_id: str) -> int:
         document = await self.projection(aggregate_type).find_one({"_id": aggregate_id}, projection={"version": True})
         return int(document["version"]) if document else 0
 
-    async def mark_published(self, ids: Iterable[str], at: datetime) -> None:
-        ids = list(ids)
+    async def mark_published(self, records: Iterable[dict[str, Any]]) -> None:
+        """Delete the markers of records Kafka acknowledged (one query on the outbox, whose size is the backlog)."""
+        ids = [record["event"]["id"] for record in records]
         if ids:
-            # Setting a flag twice is harmless, so a non-atomic update is fine here.
-            await self.events.update_many({"_id": {"$in": ids}}, {"$set": {"published": True, "published_at": at}})
+            await self.outbox.delete_many({"_id": {"$in": ids}})
+
+    async def adopt_legacy_records(self) -> int:
+        """Give a marker to every record stored before the outbox existed and still `published: false`
+        (a scan of the history: the relay runs it once when it starts); answer how many."""
+        adopted = 0
+        async for record in self.events.find({"published": False}):
+            await insert_once(self.outbox, outbox_marker(record))
+            # Unset only once the marker is in: a crash between the two adopts the record again.
+            await self.events.update_one({"_id": record["_id"]}, {"$unset": {"published": ""}})
+            adopted += 1
+        return adopted

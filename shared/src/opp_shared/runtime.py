@@ -110,7 +110,7 @@ class ServiceRuntime:
         )
         self.db = self.client[settings.database_name]
         self.claims = Claims(self.db[CLAIMS], self.clock)
-        self.store = EventStore(self.db, source=settings.event_source, clock=self.clock, on_append=self._wake_relay)
+        self.store = EventStore(self.db, source=settings.event_source, clock=self.clock, on_append=self._hand_to_relay)
         self.producer = ProducerHolder(
             client_id=f"{settings.service_name}-{os.getpid()}", **settings.kafka_client_options()
         )
@@ -241,8 +241,10 @@ class ServiceRuntime:
             )
         return self._scheduler
 
-    def _wake_relay(self) -> None:
-        self.relay.wake()
+    def _hand_to_relay(self, record: dict[str, Any], projected: bool) -> None:
+        # Only a process that runs the relay keeps what it appends; elsewhere the relay's sweep finds it.
+        if self.settings.runs(ProcessPart.RELAY):
+            self.relay.handoff(record, projected)
 
     def workers(self) -> list[Worker]:
         chosen: list[Worker] = []

@@ -35,7 +35,7 @@ async def test_publishes_each_record_once_in_order_and_marks_it(store, relay, se
     await write_three(store, "ptn_x")
     await write_three(store, "ptn_y")
     assert await relay.publish_once() == 6
-    assert await store.events.count_documents({"published": False}) == 0
+    assert await store.outbox.count_documents({}) == 0
     assert await relay.publish_once() == 0
 
     records = await read_topic(servers.kafka_bootstrap, f"{namespace}.{T}", until=lambda r: len(r) >= 6)
@@ -91,9 +91,10 @@ async def test_a_change_is_never_published_before_the_one_it_follows(store, rela
     first = await store.append(T, "ptn_o", None, change("v1", "registered"))
     await store.append(T, "ptn_o", first, change("v2"))
     # Another API copy with a fast clock: record 2 looks older than record 1.
-    await store.events.update_one(
-        {"_id": "ptn_o:1"},
-        {"$set": {"recorded_at": first_recorded_plus(await store.events.find_one({"_id": "ptn_o:2"}))}},
+    # (the outbox's order is its markers' `recorded_at`)
+    await store.outbox.update_one(
+        {"record_id": "ptn_o:1"},
+        {"$set": {"recorded_at": first_recorded_plus(await store.outbox.find_one({"record_id": "ptn_o:2"}))}},
     )
     relay.batch_size = 1
     assert await relay.publish_once() == 0  # only record 2 in the batch, and 1 is unpublished: wait
@@ -115,5 +116,5 @@ async def test_an_unreachable_broker_loses_nothing(store):
     await store.append(T, "ptn_q", None, change("v1", "registered"))
     with pytest.raises(Exception):  # noqa: B017 - whatever the client raises for an unreachable broker
         await relay.publish_once()
-    assert await store.events.count_documents({"published": False}) == 1
+    assert await store.outbox.count_documents({}) == 1
     await producer.reset()

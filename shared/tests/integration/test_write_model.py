@@ -28,7 +28,9 @@ async def test_append_records_the_event_and_projects_the_state(store):
     assert snapshot.state["id"] == "ptn_a" and snapshot.state["name"] == "Imperial College London"
 
     record = await store.events.find_one({"_id": "ptn_a:1"})
-    assert record["published"] is False and record["sequence"] == 1 and record["type"] == f"{T}.registered"
+    assert record["sequence"] == 1 and record["type"] == f"{T}.registered"
+    marker = await store.outbox.find_one({"_id": record["event"]["id"]})  # unpublished until the relay runs
+    assert marker["record_id"] == "ptn_a:1" and marker["aggregate_id"] == "ptn_a" and marker["sequence"] == 1
     event = record["event"]
     assert event["subject"] == "ptn_a" and event["sequence"] == 1 and event["actor"] == "alice"
     assert event["correlationid"] == "corr" and event["causationid"] == "req"

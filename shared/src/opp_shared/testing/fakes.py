@@ -26,7 +26,15 @@ from opp_shared.consumer import EventRouter
 from opp_shared.documents import Filter, Sort
 from opp_shared.envelope import CloudEvent
 from opp_shared.errors import VersionConflict
-from opp_shared.eventstore import EventMeta, build_record, record_id
+from opp_shared.eventstore import (
+    EventMeta,
+    Handoff,
+    build_record,
+    contiguous_page,
+    marker_verdict,
+    outbox_marker,
+    record_id,
+)
 from opp_shared.foreign_views import ForeignView, ForeignViewSpec
 from opp_shared.repository import Repository
 from opp_shared.scheduler import Job
@@ -169,7 +177,8 @@ class InMemoryEventStore:
         self.clock = clock or SystemClock()
         self.source = source
         self.records: dict[str, dict[str, Any]] = {}
-        self.on_append = None
+        self.outbox: dict[str, dict[str, Any]] = {}  # marker id (the event id) -> marker
+        self.on_append: Handoff | None = None
         for aggregate_type, collection in (projections or {}).items():
             self.own(aggregate_type, collection)
 
@@ -199,12 +208,15 @@ class InMemoryEventStore:
             meta=meta or EventMeta(),
             now=self.clock.now(),
         )
+        marker = outbox_marker(record)
+        self.outbox[marker["_id"]] = marker  # first, as the real store does
         if record["_id"] in self.records:
+            del self.outbox[marker["_id"]]
             raise VersionConflict(aggregate_id, snapshot.version)
         self.records[record["_id"]] = record
         await self.project(aggregate_type, snapshot)
         if self.on_append is not None:
-            self.on_append()
+            self.on_append(record, True)
         return snapshot
 
     async def project(self, aggregate_type: str, snapshot: Snapshot) -> None:
@@ -235,31 +247,37 @@ class InMemoryEventStore:
     async def history(
         self, aggregate_type: str, aggregate_id: str, *, after: int = 0, limit: int = 50
     ) -> tuple[list[CloudEvent], int | None]:
-        events = []
-        sequence = after + 1
-        while (record := self.records.get(record_id(aggregate_id, sequence))) is not None and len(events) <= limit:
-            if record["aggregate_type"] != aggregate_type:
-                break
-            events.append(CloudEvent.model_validate(record["event"]))
-            sequence += 1
-        more = len(events) > limit
-        return events[:limit], (after + limit if more else None)
+        records = []
+        for sequence in range(after + 1, after + limit + 2):
+            record = self.records.get(record_id(aggregate_id, sequence))
+            records.append(record if record is not None and record["aggregate_type"] == aggregate_type else None)
+        return contiguous_page(records, after, limit)
 
     async def unpublished(self, limit: int) -> list[dict[str, Any]]:
-        pending = [r for r in self.records.values() if not r["published"]]
-        return sorted(pending, key=lambda r: (r["recorded_at"], r["_id"]))[:limit]
+        markers = sorted(self.outbox.values(), key=lambda m: (m["recorded_at"], m["_id"]))[:limit]
+        found = []
+        for marker in markers:
+            record = self.records.get(marker["record_id"])
+            verdict = marker_verdict(marker, record, self.clock.now())
+            if verdict == "publish":
+                found.append(record)
+            elif verdict == "drop":
+                del self.outbox[marker["_id"]]
+        return found
 
-    async def is_published(self, aggregate_id: str, sequence: int) -> bool:
-        record = self.records.get(record_id(aggregate_id, sequence))
-        return bool(record and record["published"])
+    async def is_pending(self, aggregate_id: str, sequence: int) -> bool:
+        return any(m["record_id"] == record_id(aggregate_id, sequence) for m in self.outbox.values())
 
     async def projected_version(self, aggregate_type: str, aggregate_id: str) -> int:
         document = self.documents(aggregate_type).documents.get(aggregate_id)
         return document["version"] if document else 0
 
-    async def mark_published(self, ids, at: datetime) -> None:
-        for record_key in ids:
-            self.records[record_key].update(published=True, published_at=at)
+    async def mark_published(self, records) -> None:
+        for record in records:
+            self.outbox.pop(record["event"]["id"], None)
+
+    async def adopt_legacy_records(self) -> int:
+        return 0  # nothing here predates the outbox
 
 
 class InMemoryVersionedView:
