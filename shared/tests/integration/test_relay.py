@@ -1,10 +1,13 @@
 """The relay against the real Kafka: order, envelope, crash windows, projections."""
 
+import asyncio
 import json
 
 import pytest
 
 from opp_shared.aggregate import Change
+from opp_shared.errors import VersionConflict
+from opp_shared.eventstore import ORPHANED_MARKER_AGE, EventMeta, EventStore, build_record, outbox_marker
 from opp_shared.kafka import ProducerHolder, ensure_topics
 from opp_shared.relay import Relay
 from opp_shared.testing.helpers import events_of, read_topic
@@ -118,3 +121,113 @@ async def test_an_unreachable_broker_loses_nothing(store):
         await relay.publish_once()
     assert await store.outbox.count_documents({}) == 1
     await producer.reset()
+
+
+# -- the handoff, the sweep, and the windows between a writer's two inserts ------------------------
+
+
+async def run_relay(relay):
+    """The relay's loop in the background, as the runtime runs it; answers its stop."""
+    stopping = asyncio.Event()
+    task = asyncio.create_task(relay.run(stopping))
+
+    async def stop():
+        stopping.set()
+        await asyncio.wait_for(task, timeout=10)
+
+    return stop
+
+
+async def test_the_running_relay_publishes_what_its_process_hands_off_and_what_another_copy_appends(
+    store, relay, servers, namespace
+):
+    other_copy = EventStore(store.db, source="/opp/test", projections=dict(store.projections))  # no handoff
+    store.on_append = relay.handoff
+    relay.sweep_seconds = 60.0  # the other copy's record must come from the idle sweep, not the busy one
+    stop = await run_relay(relay)
+    try:
+        await write_three(store, "ptn_h")
+        await write_three(other_copy, "ptn_c")
+        records = await read_topic(servers.kafka_bootstrap, f"{namespace}.{T}", until=lambda r: len(r) >= 6)
+    finally:
+        await stop()
+    for subject in ("ptn_h", "ptn_c"):
+        assert [e.sequence for e in events_of(records, subject)] == [1, 2, 3]
+    assert await store.outbox.count_documents({}) == 0
+
+
+async def test_a_crash_between_the_marker_and_the_record_publishes_nothing_and_the_marker_is_dropped(
+    store, relay, servers, namespace
+):
+    first = await store.append(T, "ptn_m", None, change("v1", "registered"))
+    unborn, _ = build_record(
+        source="/opp/test",
+        aggregate_type=T,
+        aggregate_id="ptn_m",
+        previous=first,
+        change=change("never stored"),
+        meta=EventMeta(),
+        now=store.clock.now(),
+    )
+    await store.outbox.insert_one(outbox_marker(unborn))  # the writer died here
+    assert await relay.publish_once() == 1  # record 1; the marker of 2 may still get its record
+    assert await store.outbox.count_documents({}) == 1
+    orphaned = store.clock.now() - ORPHANED_MARKER_AGE
+    await store.outbox.update_one({"_id": unborn["event"]["id"]}, {"$set": {"recorded_at": orphaned}})
+    assert await relay.publish_once() == 0
+    assert await store.outbox.count_documents({}) == 0
+    records = await read_topic(servers.kafka_bootstrap, f"{namespace}.{T}", until=lambda r: len(r) >= 1, settle=1)
+    assert [e.sequence for e in events_of(records, "ptn_m")] == [1]
+
+
+async def test_racing_writers_leave_one_marker_and_a_dead_losers_marker_is_dropped_unpublished(
+    store, relay, servers, namespace
+):
+    first = await store.append(T, "ptn_r", None, change("v1", "registered"))
+    outcomes = await asyncio.gather(
+        *(store.append(T, "ptn_r", first, change(f"writer {n}")) for n in range(4)), return_exceptions=True
+    )
+    assert sum(1 for o in outcomes if isinstance(o, VersionConflict)) == 3
+    assert sorted(m["record_id"] for m in await store.outbox.find({}).to_list(None)) == ["ptn_r:1", "ptn_r:2"]
+
+    # A loser that died before taking its marker back: the marker names the winner's record.
+    loser, _ = build_record(
+        source="/opp/test",
+        aggregate_type=T,
+        aggregate_id="ptn_r",
+        previous=first,
+        change=change("lost"),
+        meta=EventMeta(),
+        now=store.clock.now(),
+    )
+    await store.outbox.insert_one(outbox_marker(loser))
+    assert await relay.publish_once() == 2
+    assert await store.outbox.count_documents({}) == 0
+    records = await read_topic(servers.kafka_bootstrap, f"{namespace}.{T}", until=lambda r: len(r) >= 2, settle=1)
+    events = events_of(records, "ptn_r")
+    assert [e.sequence for e in events] == [1, 2] and events[1].data["state"]["name"] != "lost"
+
+
+async def test_a_record_whose_handoff_was_lost_is_found_by_the_sweep(store, relay):
+    store.on_append = lambda record, projected: None  # the process died right after the insert
+    await write_three(store, "ptn_l")
+    assert await relay.publish_once() == 3
+    assert await store.outbox.count_documents({}) == 0
+
+
+async def test_records_stored_before_the_outbox_are_adopted_once_and_published(store, relay):
+    record, _ = build_record(
+        source="/opp/test",
+        aggregate_type=T,
+        aggregate_id="ptn_old",
+        previous=None,
+        change=change("old", "registered"),
+        meta=EventMeta(),
+        now=store.clock.now(),
+    )
+    await store.events.insert_one({**record, "published": False})  # as the relay's former flag left it
+    assert await relay.publish_once() == 0  # no marker: the sweep does not see it
+    assert await store.adopt_legacy_records() == 1
+    assert await store.adopt_legacy_records() == 0
+    assert await relay.publish_once() == 1
+    assert "published" not in await store.events.find_one({"_id": "ptn_old:1"})
