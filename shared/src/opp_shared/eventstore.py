@@ -62,7 +62,7 @@ OUTBOX = "outbox"
 # its two inserts: far beyond any request's database timeout, so that record can no longer land.
 ORPHANED_MARKER_AGE = timedelta(minutes=10)
 
-# At most this many `find_one` by `_id` in flight for one history page or one sweep.
+# Records read by `find_one` (concurrently) for a history page or a sweep; more are read with one `$in`.
 CONCURRENT_READS = 8
 
 # What a writer hands the relay in process once its record is stored: the record, and
@@ -165,21 +165,6 @@ def marker_verdict(marker: dict[str, Any], record: dict[str, Any] | None, now: d
         return "publish" if record["event"]["id"] == marker["_id"] else "drop"
     # No record (yet): its writer is between its two inserts, or died there.
     return "drop" if now - marker["recorded_at"] >= ORPHANED_MARKER_AGE else "wait"
-
-
-def contiguous_page(
-    records: list[dict[str, Any] | None], after: int, limit: int
-) -> tuple[list[CloudEvent], int | None]:
-    """A history page from the records at sequences after+1, after+2, ... (None where there is
-    none): it stops at the first gap, since a history never skips a change."""
-    found = []
-    for record in records:
-        if record is None:
-            break
-        found.append(record)
-    page = found[:limit]
-    more = len(found) > limit
-    return [CloudEvent.model_validate(r["event"]) for r in page], (after + len(page) if more else None)
 
 
 class EventStore:
@@ -337,30 +322,46 @@ class EventStore:
         """Events of one aggregate with sequence > `after`, oldest first, and the
         cursor (last sequence returned) when more follow.
 
-        Every record is read by `_id` (the only lookup FerretDB serves from an index): the
-        projection's version says which ids exist, so the cost follows this aggregate's length,
-        not the whole history. One id past the version is read too: it tells whether more
-        follow, and covers a projection whose write was lost."""
+        The projection's version says which records exist, so each is read by `_id` and the
+        cost follows this aggregate's length, not the whole history. A record newer than the
+        projection (its projection write was lost) shows once it is repaired: by the relay
+        before it publishes it, or by a read by id (`load`), which the history route makes
+        first. Probing past the version would cost the most expensive read there is on
+        FerretDB: an `_id` that is not there scans the whole collection."""
         version = await self.projected_version(aggregate_type, aggregate_id)
-        last = min(max(version, after) + 1, after + limit + 1)
-        records = await self._records(aggregate_type, aggregate_id, range(after + 1, last + 1))
-        # The projection was behind (its write lost): read on, one record at a time, as `load` does.
-        while records and records[-1] is not None and len(records) <= limit:
-            records += await self._records(aggregate_type, aggregate_id, [after + len(records) + 1])
-        return contiguous_page(records, after, limit)
+        found = await self._records(aggregate_type, aggregate_id, range(after + 1, min(version, after + limit) + 1))
+        records = [CloudEvent.model_validate(r["event"]) for r in found]
+        more = version > after + limit and len(records) == limit
+        return records, (after + limit if more else None)
 
-    async def _records(
-        self, aggregate_type: str, aggregate_id: str, sequences: Iterable[int]
-    ) -> list[dict[str, Any] | None]:
-        """The records at these sequences (None where there is none), read concurrently, bounded."""
+    async def _records(self, aggregate_type: str, aggregate_id: str, sequences: Iterable[int]) -> list[dict[str, Any]]:
+        """The records at these sequences, read by `_id` concurrently (bounded), up to the first gap."""
+        found = await self._find_by_ids([record_id(aggregate_id, sequence) for sequence in sequences])
+        page = []
+        for record in found:
+            if record is None or record.get("aggregate_type") != aggregate_type:
+                break  # a history never skips a change
+            page.append(record)
+        return page
+
+    async def _find_by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
+        """The event records with these `_id`s, in the same order (None where there is none).
+
+        MongoDB serves both forms from the `_id` index. FerretDB 1.24 (SQLite) never uses its
+        `_id` index (the index's expression and the query's differ): a `find_one` by `_id` reads
+        the table in order up to its match, inside SQLite; a `$in` reads all of it and filters
+        in Go, several times slower per document. So a few ids are read one `find_one` each,
+        concurrently; more than CONCURRENT_READS with one `$in`, one pass whatever their number."""
+        if len(ids) > CONCURRENT_READS:
+            found = {r["_id"]: r for r in await self.events.find({"_id": {"$in": ids}}).to_list(None)}
+            return [found.get(record_key) for record_key in ids]
         gate = asyncio.Semaphore(CONCURRENT_READS)
 
-        async def one(sequence: int) -> dict[str, Any] | None:
+        async def one(record_key: str) -> dict[str, Any] | None:
             async with gate:
-                record = await self.events.find_one({"_id": record_id(aggregate_id, sequence)})
-            return record if record is not None and record.get("aggregate_type") == aggregate_type else None
+                return await self.events.find_one({"_id": record_key})
 
-        return list(await asyncio.gather(*(one(sequence) for sequence in sequences)))
+        return list(await asyncio.gather(*(one(record_key) for record_key in ids)))
 
     # -- the relay's side ---------------------------------------------------------
 
@@ -371,13 +372,7 @@ class EventStore:
         markers = (
             await self.outbox.find({}).sort([("recorded_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list(None)
         )
-        gate = asyncio.Semaphore(CONCURRENT_READS)
-
-        async def record_of(marker: dict[str, Any]) -> dict[str, Any] | None:
-            async with gate:
-                return await self.events.find_one({"_id": marker["record_id"]})
-
-        records = await asyncio.gather(*(record_of(m) for m in markers))
+        records = await self._find_by_ids([marker["record_id"] for marker in markers])
         now = self.clock.now()
         found, dead = [], []
         for marker, record in zip(markers, records, strict=True):

@@ -30,7 +30,6 @@ from opp_shared.eventstore import (
     EventMeta,
     Handoff,
     build_record,
-    contiguous_page,
     marker_verdict,
     outbox_marker,
     record_id,
@@ -166,6 +165,21 @@ class InMemoryDocuments:
 
     async def ensure_indexes(self, indexes) -> None:
         return None
+
+
+def contiguous_page(
+    records: list[dict[str, Any] | None], after: int, limit: int
+) -> tuple[list[CloudEvent], int | None]:
+    """A history page from the records at sequences after+1, after+2, ... (None where there is
+    none): it stops at the first gap, since a history never skips a change."""
+    found = []
+    for record in records:
+        if record is None:
+            break
+        found.append(record)
+    page = found[:limit]
+    more = len(found) > limit
+    return [CloudEvent.model_validate(r["event"]) for r in page], (after + len(page) if more else None)
 
 
 class InMemoryEventStore:
