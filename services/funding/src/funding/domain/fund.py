@@ -201,7 +201,7 @@ FUND = AggregateType(
     id_prefix="fnd",
     collection="funds",
     route="/api/v1/funds",
-    indexes=("status", "partner_ids", "currency", "research_areas", ("agreement_required", "status")),
+    indexes=("status", "partner_ids", "currency", "research_areas", ("agreement_required", "status"), "flagged"),
 )
 
 EDITABLE = ("name", "description", "partner_ids", "research_areas", "budget", "manager", "agreement_required")

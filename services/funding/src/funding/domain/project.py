@@ -227,7 +227,7 @@ PROJECT = AggregateType(
     id_prefix="prj",
     collection="projects",
     route="/api/v1/projects",
-    indexes=("partner_ids", ("kind", "status"), "award_id", "fund_id", "status"),
+    indexes=("partner_ids", ("kind", "status"), "award_id", "fund_id", "status", "lead_partner_id"),
 )
 
 EDITABLE = (

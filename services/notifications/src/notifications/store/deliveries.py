@@ -20,7 +20,7 @@ from opp_shared.documents import ASCENDING, DESCENDING
 from opp_shared.pagination import PageParams, paginate
 from opp_shared.ports import Records
 
-DELIVERY_INDEXES = (("channel", "status", "due_at"), ("target", "-created_at"))
+DELIVERY_INDEXES = (("channel", "status", "due_at"), ("target", "-created_at"), "status", "-created_at")
 ATTEMPT_INDEXES = (("target", "finished_at"), "delivery_id")
 
 

@@ -290,7 +290,16 @@ AGREEMENT = AggregateType(
     id_prefix="agr",
     collection="agreements",
     route="/api/v1/agreements",
-    indexes=(("status", "expires_on"), "party_ids", "type", "amends", "framework_id", "renewal_of", "owner_id"),
+    indexes=(
+        ("status", "expires_on"),
+        "party_ids",
+        "type",
+        "amends",
+        "framework_id",
+        "renewal_of",
+        "owner_id",
+        "expires_on",
+    ),
 )
 
 

@@ -251,7 +251,16 @@ LICENSE = AggregateType(
     id_prefix="lic",
     collection="licenses",
     route="/api/v1/licenses",
-    indexes=("status", "partner_ids", "technology_ids", "kind", "execution.state", ("status", "expires_on")),
+    indexes=(
+        "status",
+        "partner_ids",
+        "technology_ids",
+        "kind",
+        "execution.state",
+        ("status", "expires_on"),
+        "territory",
+        "export.classification",
+    ),
 )
 
 

@@ -203,7 +203,7 @@ ROYALTY_REPORT = AggregateType(
     id_prefix="roy",
     collection="royalty_reports",
     route="/api/v1/royalty-reports",
-    indexes=("license_id", "partner_ids", ("status", "due_on"), "currency"),
+    indexes=("license_id", "partner_ids", ("status", "due_on"), "currency", "due_on"),
 )
 
 

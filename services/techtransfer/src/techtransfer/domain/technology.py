@@ -325,7 +325,15 @@ TECHNOLOGY = AggregateType(
     id_prefix="tec",
     collection="technologies",
     route="/api/v1/technologies",
-    indexes=("status", "department", "inventor_ids", "origin_project_id", "keywords", "deadline_dates"),
+    indexes=(
+        "status",
+        "department",
+        "inventor_ids",
+        "origin_project_id",
+        "keywords",
+        "deadline_dates",
+        "partner_ids",
+    ),
 )
 
 
