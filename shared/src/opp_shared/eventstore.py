@@ -62,7 +62,7 @@ OUTBOX = "outbox"
 # its two inserts: far beyond any request's database timeout, so that record can no longer land.
 ORPHANED_MARKER_AGE = timedelta(minutes=10)
 
-# Records read by `find_one` (concurrently) for a history page or a sweep; more are read with one `$in`.
+# Documents read by `find_one` (concurrently) for a history page or a sweep; more are read with one `$in`.
 CONCURRENT_READS = 8
 
 # What a writer hands the relay in process once its record is stored: the record, and
@@ -165,6 +165,28 @@ def marker_verdict(marker: dict[str, Any], record: dict[str, Any] | None, now: d
         return "publish" if record["event"]["id"] == marker["_id"] else "drop"
     # No record (yet): its writer is between its two inserts, or died there.
     return "drop" if now - marker["recorded_at"] >= ORPHANED_MARKER_AGE else "wait"
+
+
+async def find_by_ids(
+    collection: AsyncCollection, ids: list[str], projection: dict[str, bool] | None = None
+) -> list[dict[str, Any] | None]:
+    """The documents with these `_id`s, in the same order (None where there is none).
+
+    MongoDB serves both forms from the `_id` index. FerretDB 1.24 (SQLite) never uses its
+    `_id` index (the index's expression and the query's differ): a `find_one` by `_id` reads
+    the table in order up to its match, inside SQLite; a `$in` reads all of it and filters
+    in Go, several times slower per document. So a few ids are read one `find_one` each,
+    concurrently; more than CONCURRENT_READS with one `$in`, one pass whatever their number."""
+    if len(ids) > CONCURRENT_READS:
+        found = {r["_id"]: r for r in await collection.find({"_id": {"$in": ids}}, projection=projection).to_list(None)}
+        return [found.get(document_id) for document_id in ids]
+    gate = asyncio.Semaphore(CONCURRENT_READS)
+
+    async def one(document_id: str) -> dict[str, Any] | None:
+        async with gate:
+            return await collection.find_one({"_id": document_id}, projection=projection)
+
+    return list(await asyncio.gather(*(one(document_id) for document_id in ids)))
 
 
 class EventStore:
@@ -336,32 +358,13 @@ class EventStore:
 
     async def _records(self, aggregate_type: str, aggregate_id: str, sequences: Iterable[int]) -> list[dict[str, Any]]:
         """The records at these sequences, read by `_id` concurrently (bounded), up to the first gap."""
-        found = await self._find_by_ids([record_id(aggregate_id, sequence) for sequence in sequences])
+        found = await find_by_ids(self.events, [record_id(aggregate_id, sequence) for sequence in sequences])
         page = []
         for record in found:
             if record is None or record.get("aggregate_type") != aggregate_type:
                 break  # a history never skips a change
             page.append(record)
         return page
-
-    async def _find_by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
-        """The event records with these `_id`s, in the same order (None where there is none).
-
-        MongoDB serves both forms from the `_id` index. FerretDB 1.24 (SQLite) never uses its
-        `_id` index (the index's expression and the query's differ): a `find_one` by `_id` reads
-        the table in order up to its match, inside SQLite; a `$in` reads all of it and filters
-        in Go, several times slower per document. So a few ids are read one `find_one` each,
-        concurrently; more than CONCURRENT_READS with one `$in`, one pass whatever their number."""
-        if len(ids) > CONCURRENT_READS:
-            found = {r["_id"]: r for r in await self.events.find({"_id": {"$in": ids}}).to_list(None)}
-            return [found.get(record_key) for record_key in ids]
-        gate = asyncio.Semaphore(CONCURRENT_READS)
-
-        async def one(record_key: str) -> dict[str, Any] | None:
-            async with gate:
-                return await self.events.find_one({"_id": record_key})
-
-        return list(await asyncio.gather(*(one(record_key) for record_key in ids)))
 
     # -- the relay's side ---------------------------------------------------------
 
@@ -372,7 +375,7 @@ class EventStore:
         markers = (
             await self.outbox.find({}).sort([("recorded_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list(None)
         )
-        records = await self._find_by_ids([marker["record_id"] for marker in markers])
+        records = await find_by_ids(self.events, [marker["record_id"] for marker in markers])
         now = self.clock.now()
         found, dead = [], []
         for marker, record in zip(markers, records, strict=True):
@@ -396,6 +399,11 @@ class EventStore:
     async def projected_version(self, aggregate_type: str, aggregate_id: str) -> int:
         document = await self.projection(aggregate_type).find_one({"_id": aggregate_id}, projection={"version": True})
         return int(document["version"]) if document else 0
+
+    async def projected_versions(self, aggregate_type: str, aggregate_ids: list[str]) -> dict[str, int]:
+        """The version each of these aggregates' projections shows (0 for none), read together."""
+        documents = await find_by_ids(self.projection(aggregate_type), aggregate_ids, projection={"version": True})
+        return {a: int(d["version"]) if d else 0 for a, d in zip(aggregate_ids, documents, strict=True)}
 
     async def mark_published(self, records: Iterable[dict[str, Any]]) -> None:
         """Delete the markers of records Kafka acknowledged (one query on the outbox, whose size is the backlog)."""

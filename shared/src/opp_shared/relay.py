@@ -176,8 +176,8 @@ class Relay:
         for record, projected in work:
             by_aggregate[record["aggregate_id"]].append((record, projected))
 
-        producer = await self.producer.get()
-        sends: list[tuple[dict[str, Any], list[asyncio.Future]]] = []
+        ready: list[list[dict[str, Any]]] = []
+        unprojected: list[dict[str, Any]] = []
         for aggregate_id, group in by_aggregate.items():
             group.sort(key=lambda item: item[0]["sequence"])
             first = group[0][0]["sequence"]
@@ -186,11 +186,16 @@ class Relay:
             if first > 1 and not await self._published(aggregate_id, first - 1):
                 self.sweep_due = True  # a handed-off record waits for the sweep, which has its marker
                 continue
-            # The newest record of the group is enough: a projection only moves forward.
+            ready.append([record for record, _ in group])
             newest, projected = group[-1]
-            if not projected:
-                await self._bring_projection_forward(newest)
-            for record, _ in group:
+            if not projected:  # the newest record of the group is enough: a projection only moves forward
+                unprojected.append(newest)
+        await self._bring_projections_forward(unprojected)
+
+        producer = await self.producer.get()
+        sends: list[tuple[dict[str, Any], list[asyncio.Future]]] = []
+        for group in ready:
+            for record in group:
                 futures = [
                     await producer.send(message.topic, value=message.value, key=message.key, headers=message.headers)
                     for message in self.outgoing.messages(record)
@@ -229,9 +234,15 @@ class Relay:
         if len(self.published_up_to) > REMEMBERED_AGGREGATES:
             del self.published_up_to[next(iter(self.published_up_to))]
 
-    async def _bring_projection_forward(self, record: dict[str, Any]) -> None:
-        aggregate_type = record["aggregate_type"]
-        if await self.store.projected_version(aggregate_type, record["aggregate_id"]) >= record["sequence"]:
-            return
-        state = record["event"]["data"]["state"]
-        await self.store.project(aggregate_type, Snapshot(record["aggregate_id"], record["sequence"], state))
+    async def _bring_projections_forward(self, newest: list[dict[str, Any]]) -> None:
+        """Project each record whose projection shows an older version (read together, per type)."""
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in newest:
+            by_type[record["aggregate_type"]].append(record)
+        for aggregate_type, records in by_type.items():
+            versions = await self.store.projected_versions(aggregate_type, [r["aggregate_id"] for r in records])
+            for record in records:
+                if versions[record["aggregate_id"]] < record["sequence"]:
+                    state = record["event"]["data"]["state"]
+                    snapshot = Snapshot(record["aggregate_id"], record["sequence"], state)
+                    await self.store.project(aggregate_type, snapshot)

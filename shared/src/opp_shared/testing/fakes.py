@@ -286,6 +286,9 @@ class InMemoryEventStore:
         document = self.documents(aggregate_type).documents.get(aggregate_id)
         return document["version"] if document else 0
 
+    async def projected_versions(self, aggregate_type: str, aggregate_ids: list[str]) -> dict[str, int]:
+        return {a: await self.projected_version(aggregate_type, a) for a in aggregate_ids}
+
     async def mark_published(self, records) -> None:
         for record in records:
             self.outbox.pop(record["event"]["id"], None)
