@@ -26,10 +26,11 @@ from writes import META
 
 from opp_shared.aggregate import Change
 from opp_shared.envelope import CONTENT_TYPE
-from opp_shared.eventstore import EventStore
+from opp_shared.eventstore import EventStore, outbox_marker
 from opp_shared.kafka import ProducerHolder, ensure_topics
-from opp_shared.relay import Relay, _json_bytes
+from opp_shared.relay import Relay
 from opp_shared.settings import ServiceSettings
+from opp_shared.state_topics import json_bytes
 
 DEFAULTS = ServiceSettings()  # the relay's batch size and the topics' partitions as deployed
 CHANGES_PER_AGGREGATE = 4
@@ -62,10 +63,11 @@ async def topic(bootstrap: str, name: str) -> str:
 
 
 async def copy_of(client: AsyncMongoClient, name: str, events: list[dict], states: list[dict]) -> EventStore:
-    """A fresh database holding exactly the prepared records (all unpublished) and projections;
-    inserted in bulk, which is quick, unlike resetting the flags with an update on FerretDB."""
+    """A fresh database holding exactly the prepared records (all unpublished: each with its outbox
+    marker) and projections; inserted in bulk."""
     store = EventStore(client[name], source=SOURCE, projections=PROJECTIONS)
     await store.ensure_indexes()
+    await store.outbox.insert_many([outbox_marker(e) for e in events])
     await store.events.insert_many([dict(e) for e in events])
     await store.projection(AGGREGATE).insert_many([dict(d) for d in states])
     return store
@@ -90,7 +92,7 @@ async def relay_round(
         elapsed = now() - started
     finally:
         await holder.close()
-    left = await store.events.count_documents({"published": False})
+    left = await store.outbox.count_documents({})
     await client.drop_database(store.db.name)
     if left:
         raise RuntimeError(f"the relay stopped with {left} records unpublished")
@@ -103,7 +105,7 @@ def messages(events: list[dict]) -> list[tuple[bytes, bytes, list[tuple[str, byt
     for record in events:
         event = record["event"]
         headers = [("content-type", CONTENT_TYPE.encode()), ("event-type", event["type"].encode())]
-        out.append((record["aggregate_id"].encode(), _json_bytes(event), headers))
+        out.append((record["aggregate_id"].encode(), json_bytes(event), headers))
     return out
 
 

@@ -36,6 +36,8 @@ sys.path.insert(0, str(HERE))
 
 import latency  # noqa: E402
 import publish  # noqa: E402
+import reads  # noqa: E402
+import relay  # noqa: E402
 import report  # noqa: E402
 import writes  # noqa: E402
 from aiokafka.admin import AIOKafkaAdminClient  # noqa: E402
@@ -44,7 +46,7 @@ from common import Comparison, new_namespace  # noqa: E402
 from opp_shared.mongo import connect  # noqa: E402
 from opp_shared.testing.servers import Servers, local_stack  # noqa: E402
 
-SECTIONS = ("writes", "relay", "latency")
+SECTIONS = ("writes", "relay", "latency", "relay_history", "reads")
 # FerretDB's updates cost time in proportion to the collection (see README.md), so appends and the
 # relay slow down as N grows: these sizes keep a default run within a few minutes.
 SIZES = {
@@ -283,6 +285,28 @@ async def bench(
             except Exception:
                 raw["latency"] = {"error": traceback.format_exc()}
                 log(f"    the latency section failed:\n{raw['latency']['error']}")
+        # With a history already in the database: bench/relay.py and bench/reads.py.
+        n, calls = (400, 50) if args.quick else (1000, 200)
+        for section, title, measure in (
+            (
+                "relay_history",
+                f"relay drain of {n} records",
+                lambda: relay.relay_with_history(client, found.kafka_bootstrap, ns, n=n, rounds=args.rounds, log=log),
+            ),
+            (
+                "reads",
+                f"reads, {calls} calls",
+                lambda: reads.reads_vs_find_one(client, ns, calls=calls, rounds=args.rounds, log=log),
+            ),
+        ):
+            if section in args.only:
+                log(f"\n[{section}] {title} with {' and '.join(f'{s:,}' for s in reads.HISTORY_SIZES)} in history")
+                try:
+                    cs, raw[section] = await measure()
+                    comparisons.extend(cs)
+                except Exception:
+                    raw[section] = {"error": traceback.format_exc()}
+                    log(f"    the {section} section failed:\n{raw[section]['error']}")
     finally:
         await client.close()
         await cleanup(found, ns)
