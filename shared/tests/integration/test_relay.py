@@ -7,10 +7,10 @@ import pytest
 
 from opp_shared.aggregate import Change
 from opp_shared.errors import VersionConflict
-from opp_shared.eventstore import ORPHANED_MARKER_AGE, EventMeta, EventStore, build_record, outbox_marker
+from opp_shared.eventstore import ORPHANED_MARKER_AGE, EventStore, outbox_marker
 from opp_shared.kafka import ProducerHolder, ensure_topics
 from opp_shared.relay import Relay
-from opp_shared.testing.helpers import events_of, read_topic
+from opp_shared.testing.helpers import events_of, read_topic, unstored_record
 
 T = "partners.partner"
 
@@ -160,15 +160,7 @@ async def test_a_crash_between_the_marker_and_the_record_publishes_nothing_and_t
     store, relay, servers, namespace
 ):
     first = await store.append(T, "ptn_m", None, change("v1", "registered"))
-    unborn, _ = build_record(
-        source="/opp/test",
-        aggregate_type=T,
-        aggregate_id="ptn_m",
-        previous=first,
-        change=change("never stored"),
-        meta=EventMeta(),
-        now=store.clock.now(),
-    )
+    unborn = unstored_record(store, T, "ptn_m", first, change("never stored"))
     await store.outbox.insert_one(outbox_marker(unborn))  # the writer died here
     assert await relay.publish_once() == 1  # record 1; the marker of 2 may still get its record
     assert await store.outbox.count_documents({}) == 1
@@ -191,15 +183,7 @@ async def test_racing_writers_leave_one_marker_and_a_dead_losers_marker_is_dropp
     assert sorted(m["record_id"] for m in await store.outbox.find({}).to_list(None)) == ["ptn_r:1", "ptn_r:2"]
 
     # A loser that died before taking its marker back: the marker names the winner's record.
-    loser, _ = build_record(
-        source="/opp/test",
-        aggregate_type=T,
-        aggregate_id="ptn_r",
-        previous=first,
-        change=change("lost"),
-        meta=EventMeta(),
-        now=store.clock.now(),
-    )
+    loser = unstored_record(store, T, "ptn_r", first, change("lost"))
     await store.outbox.insert_one(outbox_marker(loser))
     assert await relay.publish_once() == 2
     assert await store.outbox.count_documents({}) == 0
@@ -216,15 +200,7 @@ async def test_a_record_whose_handoff_was_lost_is_found_by_the_sweep(store, rela
 
 
 async def test_records_stored_before_the_outbox_are_adopted_once_and_published(store, relay):
-    record, _ = build_record(
-        source="/opp/test",
-        aggregate_type=T,
-        aggregate_id="ptn_old",
-        previous=None,
-        change=change("old", "registered"),
-        meta=EventMeta(),
-        now=store.clock.now(),
-    )
+    record = unstored_record(store, T, "ptn_old", None, change("old", "registered"))
     await store.events.insert_one({**record, "published": False})  # as the relay's former flag left it
     assert await relay.publish_once() == 0  # no marker: the sweep does not see it
     assert await store.adopt_legacy_records() == 1

@@ -16,9 +16,11 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 
+from opp_shared.aggregate import Change, Snapshot
 from opp_shared.auth import issue_local_token
 from opp_shared.envelope import CloudEvent, make_data, schema_uri
 from opp_shared.event_schemas import Examples, ShippedSchemaChecks
+from opp_shared.eventstore import EventMeta, build_record
 from opp_shared.settings import LOCAL_JWT_SECRET, ServiceSettings
 from opp_shared.testing.servers import Servers
 
@@ -253,3 +255,13 @@ def assert_problem(answer: httpx.Response, status: int, slug: str | None = None)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def unstored_record(
+    store: Any, aggregate_type: str, aggregate_id: str, previous: Snapshot | None, change: Change
+) -> dict:
+    """The record a writer built and did not store (it died between its two inserts, or lost
+    the race for the sequence): what a crash-window test places by hand."""
+    where = {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "previous": previous}
+    record, _ = build_record(source=store.source, change=change, meta=EventMeta(), now=store.clock.now(), **where)
+    return record
