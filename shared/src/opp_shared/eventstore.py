@@ -229,9 +229,11 @@ class EventStore:
         await self.events.create_index([("published", ASCENDING), ("recorded_at", ASCENDING)])
         # A second guard beside `_id`.
         await self.events.create_index([("aggregate_id", ASCENDING), ("sequence", ASCENDING)], unique=True)
-        # The relay's sweep (oldest first) and its check that a change's predecessor is still pending.
+        # The relay's sweep (oldest first), its check that a change's predecessor is still pending,
+        # and a read's look for records newer than the projection.
         await self.outbox.create_index([("recorded_at", ASCENDING), ("_id", ASCENDING)])
         await self.outbox.create_index([("record_id", ASCENDING)])
+        await self.outbox.create_index([("aggregate_id", ASCENDING), ("sequence", ASCENDING)])
 
     # -- writing -------------------------------------------------------------
 
@@ -266,6 +268,7 @@ class EventStore:
         except Exception as exc:
             if is_duplicate_key(exc):
                 await self._drop_marker_of_lost_race(marker)
+                await self._project_winner(aggregate_type, aggregate_id, sequence)
                 raise VersionConflict(aggregate_id, sequence) from exc
             raise  # the record may have landed or not: the relay's sweep tells (`marker_verdict`)
         projected = True
@@ -278,6 +281,18 @@ class EventStore:
         if self.on_append is not None:
             self.on_append(record, projected)
         return snapshot
+
+    async def _project_winner(self, aggregate_type: str, aggregate_id: str, sequence: int) -> None:
+        """After a lost race: make sure the projection shows the winner's record, so that the
+        writer's next `load` sees it even when it has been published already (see `load`)."""
+        try:
+            if await self.projected_version(aggregate_type, aggregate_id) >= sequence:
+                return
+            snapshot = await self.load_version(aggregate_type, aggregate_id, sequence)
+            if snapshot is not None:
+                await self.project(aggregate_type, snapshot)
+        except Exception:
+            log.warning("projection of %s:%d left to the next read", aggregate_id, sequence, exc_info=True)
 
     async def _drop_marker_of_lost_race(self, marker: dict[str, Any]) -> None:
         try:
@@ -309,16 +324,23 @@ class EventStore:
     # -- reading ---------------------------------------------------------------
 
     async def load(self, aggregate_type: str, aggregate_id: str) -> Snapshot | None:
-        """The aggregate's latest state: its projection, rolled forward over any newer record."""
+        """The aggregate's latest state: its projection, rolled forward over any newer record.
+
+        A record newer than the projection still has its outbox marker (the relay projects a
+        record before it publishes it and deletes the marker), so `events` is read only for
+        the sequences the outbox names: never an `_id` that is not there, which on FerretDB
+        costs a scan of the whole history. The one way past it, FerretDB's non-atomic
+        replace putting an older projection over a newer one after the relay published, is
+        repaired by the next change, which conflicts (`append`)."""
         document = await self.projection(aggregate_type).find_one({"_id": aggregate_id})
         version = int(document["version"]) if document else 0
         state = {k: v for k, v in document.items() if k != "_id"} if document else None
         rolled = False
-        while True:
-            record = await self.events.find_one({"_id": record_id(aggregate_id, version + 1)})
+        for sequence in range(version + 1, await self._newest_pending(aggregate_id, version) + 1):
+            record = await self.events.find_one({"_id": record_id(aggregate_id, sequence)})
             if record is None or record.get("aggregate_type") != aggregate_type:
                 break
-            version += 1
+            version = sequence
             state = record["event"]["data"]["state"]
             rolled = True
         if state is None:
@@ -330,6 +352,13 @@ class EventStore:
             except Exception:
                 log.warning("could not repair the projection of %s", aggregate_id, exc_info=True)
         return snapshot
+
+    async def _newest_pending(self, aggregate_id: str, after: int) -> int:
+        """The highest sequence above `after` that an outbox marker of this aggregate names, else `after`."""
+        markers = self.outbox.find(
+            {"aggregate_id": aggregate_id, "sequence": {"$gt": after}}, projection={"sequence": True}
+        )
+        return max([m["sequence"] async for m in markers], default=after)
 
     async def load_version(self, aggregate_type: str, aggregate_id: str, version: int) -> Snapshot | None:
         """The state right after change number `version` (e.g. to replay a create's first answer)."""

@@ -207,3 +207,18 @@ async def test_records_stored_before_the_outbox_are_adopted_once_and_published(s
     assert await store.adopt_legacy_records() == 0
     assert await relay.publish_once() == 1
     assert "published" not in await store.events.find_one({"_id": "ptn_old:1"})
+
+
+async def test_a_projection_put_back_after_publishing_is_repaired_by_the_next_change(store, relay):
+    first = await store.append(T, "ptn_b", None, change("v1", "registered"))
+    await store.append(T, "ptn_b", first, change("v2"))
+    assert await relay.publish_once() == 2  # both published: no outbox marker names them any more
+    # FerretDB's replace is a read then a write: a slow writer's projection of version 1 lands last.
+    await store.projection(T).replace_one({"_id": "ptn_b"}, {**first.state, "_id": "ptn_b"})
+    stale = await store.load(T, "ptn_b")
+    assert stale.version == 1  # the read by id trusts the projection when nothing newer is pending
+    with pytest.raises(VersionConflict):
+        await store.append(T, "ptn_b", stale, change("decided on version 1"))
+    repaired = await store.load(T, "ptn_b")
+    assert repaired.version == 2 and repaired.state["name"] == "v2"
+    assert await store.outbox.count_documents({}) == 0  # the loser took its marker back
