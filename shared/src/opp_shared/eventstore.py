@@ -397,13 +397,14 @@ class EventStore:
 
     # -- the relay's side ---------------------------------------------------------
 
-    async def unpublished(self, limit: int) -> list[dict[str, Any]]:
-        """The sweep: the records of the oldest `limit` outbox markers that are to be published.
-        Markers that will never be (a lost race, a writer that died before its record) are
-        deleted on the way; markers whose record may still land are left alone."""
-        markers = (
-            await self.outbox.find({}).sort([("recorded_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list(None)
-        )
+    async def unpublished(self, limit: int, skip: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """The sweep: the records of the oldest `limit` outbox markers that are to be published,
+        but for the markers (event ids) in `skip`. Markers that will never be (a lost race, a
+        writer that died before its record) are deleted on the way; markers whose record may
+        still land are left alone."""
+        oldest = self.outbox.find({}).sort([("recorded_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        skipped = set(skip)
+        markers = [marker async for marker in oldest if marker["_id"] not in skipped]
         records = await find_by_ids(self.events, [marker["record_id"] for marker in markers])
         now = self.clock.now()
         found, dead = [], []

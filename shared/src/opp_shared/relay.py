@@ -154,9 +154,10 @@ class Relay:
 
     async def sweep_once(self) -> int:
         """One sweep: publish up to a batch of the outbox's records; answer how many.
-        The handed-off records are dropped first: their markers are in the outbox."""
-        self.handed_off.clear()
-        records = await self.store.unpublished(self.batch_size)
+        Records waiting in the handoff are left to it (cheaper: it reads nothing); one the
+        sweep publishes anyway (handed off meanwhile) is skipped by the handoff."""
+        waiting = {record["event"]["id"] for record, _ in self.handed_off}
+        records = await self.store.unpublished(self.batch_size, skip=waiting)
         RELAY_BACKLOG.set(len(records))
         return await self._publish([(record, False) for record in records])
 
@@ -186,6 +187,10 @@ class Relay:
             if first > 1 and not await self._published(aggregate_id, first - 1):
                 self.sweep_due = True  # a handed-off record waits for the sweep, which has its marker
                 continue
+            contiguous = next((i for i in range(1, len(group)) if group[i][0]["sequence"] != first + i), len(group))
+            if contiguous < len(group):  # the change between is another copy's: after it, by the sweep
+                self.sweep_due = True
+                group = group[:contiguous]
             ready.append([record for record, _ in group])
             newest, projected = group[-1]
             if not projected:  # the newest record of the group is enough: a projection only moves forward

@@ -333,6 +333,28 @@ async def test_a_record_the_sweep_already_published_is_not_sent_again_from_the_h
     assert sequences_sent(holder, b"ptn_a") == [1]
 
 
+async def test_the_sweep_leaves_what_waits_in_the_handoff_to_it(store, relay, holder):
+    await store.append(T, "ptn_a", None, registered())
+    store.on_append = None  # another copy's change: only the sweep can find it
+    await store.append(T, "ptn_b", None, registered())
+    assert await relay.sweep_once() == 1 and sequences_sent(holder, b"ptn_b") == [1]
+    assert sequences_sent(holder, b"ptn_a") == [] and len(relay.handed_off) == 1
+    assert await relay.publish_handed_off() == 1 and store.outbox == {}
+
+
+async def test_a_handed_off_change_after_another_copys_unpublished_one_waits_for_it(store, relay, holder):
+    first = await store.append(T, "ptn_a", None, registered())
+    store.on_append = None
+    second = await store.append(T, "ptn_a", first, counted(1))  # another copy's, not handed off here
+    store.on_append = relay.handoff
+    await store.append(T, "ptn_a", second, counted(2))
+    relay.sweep_due = False
+    assert await relay.publish_handed_off() == 1  # 1, then not 3 before 2
+    assert sequences_sent(holder, b"ptn_a") == [1] and relay.sweep_due
+    assert await relay.sweep_once() == 2
+    assert sequences_sent(holder, b"ptn_a") == [1, 2, 3]
+
+
 async def test_a_handed_off_change_waits_for_its_predecessor_from_another_copy(store, relay, holder):
     store.on_append = None  # another API copy appends the first change: no handoff here
     first = await store.append(T, "ptn_a", None, registered())
@@ -384,7 +406,8 @@ async def test_an_overflowing_handoff_leaves_the_record_to_the_sweep(store, hold
     await store.append(T, "ptn_a", None, registered())
     await store.append(T, "ptn_b", None, registered())
     assert len(relay.handed_off) == 1 and relay.sweep_due
-    assert await relay.sweep_once() == 2 and relay.handed_off == []
+    assert await relay.sweep_once() == 1 and sequences_sent(holder, b"ptn_b") == [1]
+    assert await relay.publish_handed_off() == 1 and store.outbox == {}
 
 
 async def test_a_handed_off_record_whose_projection_failed_is_projected_before_it_is_published(store, relay, holder):

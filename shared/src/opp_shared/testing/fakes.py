@@ -267,8 +267,9 @@ class InMemoryEventStore:
             records.append(record if record is not None and record["aggregate_type"] == aggregate_type else None)
         return contiguous_page(records, after, limit)
 
-    async def unpublished(self, limit: int) -> list[dict[str, Any]]:
-        markers = sorted(self.outbox.values(), key=lambda m: (m["recorded_at"], m["_id"]))[:limit]
+    async def unpublished(self, limit: int, skip=()) -> list[dict[str, Any]]:
+        oldest = sorted(self.outbox.values(), key=lambda m: (m["recorded_at"], m["_id"]))[:limit]
+        markers = [marker for marker in oldest if marker["_id"] not in set(skip)]
         found = []
         for marker in markers:
             record = self.records.get(marker["record_id"])
