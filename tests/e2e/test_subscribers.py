@@ -55,7 +55,7 @@ def api_picture(url):
 async def all_published(servers, database):
     client = connect(servers.mongo_url)
     try:
-        return await client[database]["events"].count_documents({"published": False}) == 0
+        return await client[database]["outbox"].count_documents({}) == 0  # no marker left: all published
     finally:
         await client.close()
 
