@@ -28,8 +28,9 @@ from opp_shared.aggregate import Change
 from opp_shared.envelope import CONTENT_TYPE
 from opp_shared.eventstore import EventStore
 from opp_shared.kafka import ProducerHolder, ensure_topics
-from opp_shared.relay import Relay, _json_bytes
+from opp_shared.relay import Relay
 from opp_shared.settings import ServiceSettings
+from opp_shared.state_topics import json_bytes
 
 DEFAULTS = ServiceSettings()  # the relay's batch size and the topics' partitions as deployed
 CHANGES_PER_AGGREGATE = 4
@@ -103,7 +104,7 @@ def messages(events: list[dict]) -> list[tuple[bytes, bytes, list[tuple[str, byt
     for record in events:
         event = record["event"]
         headers = [("content-type", CONTENT_TYPE.encode()), ("event-type", event["type"].encode())]
-        out.append((record["aggregate_id"].encode(), _json_bytes(event), headers))
+        out.append((record["aggregate_id"].encode(), json_bytes(event), headers))
     return out
 
 
