@@ -66,16 +66,20 @@ class BareEndpoint(ServiceProcess):
 
 
 @contextlib.contextmanager
-def processes(*started: ServiceProcess):
-    try:
-        for process in started:
-            process.start()
-        for process in started:
-            process.wait_until(timeout=120)
-        yield started
-    finally:
-        for process in started:
-            process.stop()
+def processes(prefix: str, *wanted: tuple[type[ServiceProcess], str, dict[str, str]]):
+    """Start (kind, name, env) processes with their logs in a temporary folder, wait until each is
+    ready, and stop them all at the end (a failed start raises with the tail of its log)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as log_dir:
+        started = [kind(name, env, Path(log_dir)) for kind, name, env in wanted]
+        try:
+            for process in started:
+                process.start()
+            for process in started:
+                process.wait_until(timeout=120)
+            yield started
+        finally:
+            for process in started:
+                process.stop()
 
 
 def partner_body(run: str, n: int) -> dict[str, Any]:
@@ -199,19 +203,11 @@ async def write_path(
         for q in (50, 99)
     }
     raw: dict[str, Any] = {"partners": [], "bare": [], "in_flight": in_flight, "seconds": seconds}
-    with tempfile.TemporaryDirectory(prefix="opp-bench-http-") as log_dir:
-        partners = ServiceProcess(
-            "partners", service_env(mongo_url, bootstrap, ns, "http_partners", OPP_RUN="api"), Path(log_dir)
-        )
-        bare = BareEndpoint("bare", service_env(mongo_url, bootstrap, ns, "http_bare"), Path(log_dir))
-        await _write_path_rounds(
-            partners, bare, raw, peak, latency, seconds=seconds, rounds=rounds, in_flight=in_flight, log=log
-        )
-    return [peak, *latency.values()], raw
-
-
-async def _write_path_rounds(partners, bare, raw, peak, latency, *, seconds, rounds, in_flight, log) -> None:
-    with processes(partners, bare):
+    wanted = [
+        (ServiceProcess, "partners", service_env(mongo_url, bootstrap, ns, "http_partners", OPP_RUN="api")),
+        (BareEndpoint, "bare", service_env(mongo_url, bootstrap, ns, "http_bare")),
+    ]
+    with processes("opp-bench-http-", *wanted) as (partners, bare):
         async with http_client(in_flight) as client:
             urls = {"partners": partners.url + ROUTE, "bare": bare.url + ROUTE}
             for side, url in urls.items():  # warm-up: connections, the first inserts, the token cache
@@ -244,6 +240,7 @@ async def _write_path_rounds(partners, bare, raw, peak, latency, *, seconds, rou
                     f"{p99['partners']:.1f} ms, bare {p99['bare']:.1f} ms"
                 )
             raw["server_seconds"] = await server_side_seconds(client, partners.url)
+    return [peak, *latency.values()], raw
 
 
 async def server_side_seconds(client: httpx.AsyncClient, url: str) -> dict[str, float] | None:
@@ -285,44 +282,23 @@ async def http_to_inbox(
         for q in (50, 99)
     }
     raw: dict[str, Any] = {"subject": [], "bare": [], "rate": rate, "seconds": seconds}
-    with tempfile.TemporaryDirectory(prefix="opp-bench-inbox-") as log_dir:
-        env = dict(OPP_KAFKA_TOPIC_PARTITIONS="3", OPP_AUTH_FAILURE_LIMIT="1000000")
-        partners = ServiceProcess(
-            "partners", service_env(mongo_url, bootstrap, ns, "inbox_partners", **env), Path(log_dir)
-        )
-        notifications = ServiceProcess(
-            "notifications", service_env(mongo_url, bootstrap, ns, "inbox_notifications", **env), Path(log_dir)
-        )
-        await _inbox_rounds(
-            partners,
-            notifications,
-            bootstrap,
-            ns,
-            raw,
-            comparisons,
-            rate=rate,
-            seconds=seconds,
-            rounds=rounds,
-            in_flight=in_flight,
-            log=log,
-        )
-    return list(comparisons.values()), raw
-
-
-async def _inbox_rounds(
-    partners, notifications, bootstrap, ns, raw, comparisons, *, rate, seconds, rounds, in_flight, log
-) -> None:
-    payload = json_bytes(
-        CloudEvent(
-            id=str(uuid.uuid4()),
-            source="/opp/partners",
-            type="partners.partner.registered",
-            subject="ptn_x",
-            sequence=1,
-            data={"state": partner_body("x", 0), "change": {}},
-        ).to_document()
+    env = dict(OPP_KAFKA_TOPIC_PARTITIONS="3", OPP_AUTH_FAILURE_LIMIT="1000000")
+    wanted = [
+        (ServiceProcess, "partners", service_env(mongo_url, bootstrap, ns, "inbox_partners", **env)),
+        (ServiceProcess, "notifications", service_env(mongo_url, bootstrap, ns, "inbox_notifications", **env)),
+    ]
+    # The baseline's records: the size of a partner's event.
+    state = {"state": partner_body("x", 0), "change": {}}
+    event = CloudEvent(
+        id=str(uuid.uuid4()),
+        source="/opp/partners",
+        type="partners.partner.registered",
+        subject="ptn_x",
+        sequence=1,
+        data=state,
     )
-    with processes(partners, notifications):
+    payload = json_bytes(event.to_document())
+    with processes("opp-bench-inbox-", *wanted) as (partners, notifications):
         async with http_client(in_flight) as client:
             for r in range(rounds):
                 order = ("subject", "bare") if subject_first(r) else ("bare", "subject")

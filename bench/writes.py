@@ -256,6 +256,18 @@ async def contention_round(
 async def hot_vs_spread(
     client: AsyncMongoClient, ns: str, *, writers: int, changes: int, rounds: int, log
 ) -> tuple[list[Comparison], dict[str, Any]]:
+    def lower_is_better(key: str, title: str, unit: str, copies: int, target: Target | None = None) -> Comparison:
+        over = "" if copies == 1 else f", {copies} copies"
+        return Comparison(
+            key=key,
+            title=title,
+            unit=unit,
+            subject=f"1 hot aggregate{over}",
+            baseline=f"{writers} aggregates{over}",
+            higher_is_better=False,
+            target=target,
+        )
+
     throughput = Comparison(
         key="hot",
         title=f"Repository.change, {writers} writers on ONE aggregate",
@@ -264,41 +276,18 @@ async def hot_vs_spread(
         baseline=f"{writers} aggregates",
         higher_is_better=True,
     )
-    attempts = Comparison(
-        key="hot_attempts",
-        title="  attempts per accepted change",
-        unit="attempts",
-        subject="1 hot aggregate",
-        baseline=f"{writers} aggregates",
-        higher_is_better=False,
-        target=Target("measured", at_most=1.5),
+    attempts = lower_is_better(
+        "hot_attempts", "  attempts per accepted change", "attempts", 1, Target("measured", at_most=1.5)
     )
-    gave_up = Comparison(
-        key="hot_gave_up",
-        title="  commands that gave up (Contention)",
-        unit="commands",
-        subject="1 hot aggregate",
-        baseline=f"{writers} aggregates",
-        higher_is_better=False,
-        target=Target("measured", at_most=0),
+    gave_up = lower_is_better(
+        "hot_gave_up", "  commands that gave up (Contention)", "commands", 1, Target("measured", at_most=0)
     )
-    two_copies = Comparison(
-        key="hot_attempts_2_copies",
-        title="  attempts per change, over 2 copies",
-        unit="attempts",
-        subject="1 hot aggregate, 2 copies",
-        baseline=f"{writers} aggregates, 2 copies",
-        higher_is_better=False,
-        notes=[f"2 copies: {writers} writers spread over two repositories on one database, as two processes"],
+    two_copies = lower_is_better("hot_attempts_2_copies", "  attempts per change, over 2 copies", "attempts", 2)
+    two_copies.notes.append(
+        f"2 copies: {writers} writers spread over two repositories on one database, as two processes"
     )
-    two_copies_gave_up = Comparison(
-        key="hot_gave_up_2_copies",
-        title="  commands that gave up, over 2 copies",
-        unit="commands",
-        subject="1 hot aggregate, 2 copies",
-        baseline=f"{writers} aggregates, 2 copies",
-        higher_is_better=False,
-        target=Target("measured", at_most=0),
+    two_copies_gave_up = lower_is_better(
+        "hot_gave_up_2_copies", "  commands that gave up, over 2 copies", "commands", 2, Target("measured", at_most=0)
     )
     await contention_round(client, ns, 900, writers=writers, changes=max(writers, changes // 10), hot=False)
     raw: dict[str, Any] = {"hot": [], "spread": [], "hot_2_copies": [], "spread_2_copies": []}
