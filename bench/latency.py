@@ -13,6 +13,7 @@ from writes import META
 
 from opp_shared.aggregate import Change
 from opp_shared.consumer import ConsumerWorker, EventRouter
+from opp_shared.contract import EventContract, owner_of, source_of
 from opp_shared.envelope import CONTENT_TYPE, CloudEvent
 from opp_shared.eventstore import EventStore
 from opp_shared.kafka import ProducerHolder, ensure_topics
@@ -21,6 +22,7 @@ from opp_shared.settings import ServiceSettings
 from opp_shared.state_topics import json_bytes
 
 DEFAULTS = ServiceSettings()
+OWNER = source_of(owner_of(AGGREGATE))  # the only source a consumer accepts on that topic
 WARMUP = 10
 WAIT_SECONDS = 180.0  # for the last event after the paced ones: a backlog drains at 100/s too
 
@@ -53,7 +55,8 @@ async def write_model_round(
         bootstrap, [prefix + AGGREGATE], partitions=DEFAULTS.kafka_topic_partitions, replication_factor=1
     )
     holder = ProducerHolder(bootstrap, client_id=f"{ns}-e2e-{r}")
-    store = EventStore(client[f"{ns}_e2e_r{r}"], source=SOURCE, projections=PROJECTIONS)
+    # The consumer applies only what keeps the event contract: its owner's source, its own topic.
+    store = EventStore(client[f"{ns}_e2e_r{r}"], source=OWNER, projections=PROJECTIONS)
     await store.ensure_indexes()
     relay = Relay(
         store,
@@ -77,6 +80,7 @@ async def write_model_round(
         router=router,
         bootstrap_servers=bootstrap,
         producer=holder,
+        contract=EventContract(namespace=prefix),
     )
     stopping = asyncio.Event()
     tasks: list[asyncio.Task] = []

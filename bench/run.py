@@ -110,6 +110,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="JSON",
         help="measure nothing: print the table of a saved run and draw its PNG again (next to the JSON)",
     )
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="LATEST_JSON",
+        help="measure nothing: print the figures of a latest.json as bench/README.md's Markdown table",
+    )
     args = p.parse_args(argv)
     for name, value in SIZES["quick" if args.quick else "default"].items():
         if getattr(args, name) is None:
@@ -444,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.replot:
         return replot(args.replot)
+    if args.markdown:
+        log(report.markdown(json.loads(args.markdown.read_text())))
+        return 0
     signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Group joins on a fresh broker log "coordinator not available" at ERROR; real failures raise.
