@@ -282,11 +282,6 @@ async def http_to_inbox(
         for q in (50, 99)
     }
     raw: dict[str, Any] = {"subject": [], "bare": [], "rate": rate, "seconds": seconds}
-    env = dict(OPP_KAFKA_TOPIC_PARTITIONS="3", OPP_AUTH_FAILURE_LIMIT="1000000")
-    wanted = [
-        (ServiceProcess, "partners", service_env(mongo_url, bootstrap, ns, "inbox_partners", **env)),
-        (ServiceProcess, "notifications", service_env(mongo_url, bootstrap, ns, "inbox_notifications", **env)),
-    ]
     # The baseline's records: the size of a partner's event.
     state = {"state": partner_body("x", 0), "change": {}}
     event = CloudEvent(
@@ -298,46 +293,53 @@ async def http_to_inbox(
         data=state,
     )
     payload = json_bytes(event.to_document())
-    with processes("opp-bench-inbox-", *wanted) as (partners, notifications):
-        async with http_client(in_flight) as client:
-            for r in range(rounds):
-                order = ("subject", "bare") if subject_first(r) else ("bare", "subject")
-                results = {}
-                for side in order:
-                    if side == "subject":
-                        results[side] = await inbox_round(
-                            client,
-                            partners.url,
-                            notifications.url,
-                            f"{ns}r{r}",
-                            rate=rate,
-                            seconds=seconds,
-                            in_flight=in_flight,
-                        )
-                    else:
-                        count = max(1, int(rate * seconds))
-                        results[side] = await bare_round(
-                            bootstrap, f"{ns}.inbox", r, count=count, rate=rate, payload=payload
-                        )
-                subject, bare = results["subject"]["latencies_ms"], results["bare"]["latencies_ms"]
-                raw["subject"].append(results["subject"])
-                raw["bare"].append(results["bare"])
-                for q, comparison in comparisons.items():
-                    comparison.add(quantile(subject, q / 100), quantile(bare, q / 100))
-                done = results["subject"]
-                if done["arrived"] < done["created"]:
-                    comparisons[99].notes.append(
-                        f"inbox round {r + 1}: {done['created'] - done['arrived']} of {done['created']} entries had "
-                        f"not arrived {INBOX_WAIT_SECONDS:g} s after the last 201; counted with their wait so far"
-                    )
-                log(
-                    f"    round {r + 1}/{rounds}: 201 -> inbox p50 {quantile(subject, 0.5):.0f} / "
-                    f"p99 {quantile(subject, 0.99):.0f} ms ({done['arrived']} of {done['created']} arrived, "
-                    f"{done['http']['rate']:.0f} created/s), bare p99 {quantile(bare, 0.99):.1f} ms"
+    for r in range(rounds):
+        results = {}
+        for side in ("subject", "bare") if subject_first(r) else ("bare", "subject"):
+            if side == "subject":
+                results[side] = await inbox_round(
+                    mongo_url, bootstrap, f"{ns}r{r}", rate=rate, seconds=seconds, in_flight=in_flight
                 )
+            else:
+                count = max(1, int(rate * seconds))
+                results[side] = await bare_round(bootstrap, f"{ns}.inbox", r, count=count, rate=rate, payload=payload)
+        subject, bare = results["subject"]["latencies_ms"], results["bare"]["latencies_ms"]
+        raw["subject"].append(results["subject"])
+        raw["bare"].append(results["bare"])
+        for q, comparison in comparisons.items():
+            comparison.add(quantile(subject, q / 100), quantile(bare, q / 100))
+        done = results["subject"]
+        if done["arrived"] < done["created"]:
+            comparisons[99].notes.append(
+                f"inbox round {r + 1}: {done['created'] - done['arrived']} of {done['created']} entries had "
+                f"not arrived {INBOX_WAIT_SECONDS:g} s after the last 201; counted with their wait so far"
+            )
+        log(
+            f"    round {r + 1}/{rounds}: 201 -> inbox p50 {quantile(subject, 0.5):.0f} / "
+            f"p99 {quantile(subject, 0.99):.0f} ms ({done['arrived']} of {done['created']} arrived, "
+            f"{done['http']['rate']:.0f} created/s), bare p99 {quantile(bare, 0.99):.1f} ms"
+        )
+    return list(comparisons.values()), raw
 
 
 async def inbox_round(
+    mongo_url: str, bootstrap: str, run: str, *, rate: float, seconds: float, in_flight: int
+) -> dict[str, Any]:
+    """One round on processes and databases of its own, so that a backlog left by one round does not
+    delay the next one's entries."""
+    env = dict(OPP_KAFKA_TOPIC_PARTITIONS="3", OPP_AUTH_FAILURE_LIMIT="1000000")
+    wanted = [
+        (ServiceProcess, "partners", service_env(mongo_url, bootstrap, run, "partners", **env)),
+        (ServiceProcess, "notifications", service_env(mongo_url, bootstrap, run, "notifications", **env)),
+    ]
+    with processes("opp-bench-inbox-", *wanted) as (partners, notifications):
+        async with http_client(in_flight) as client:
+            return await registrations_to_inbox(
+                client, partners.url, notifications.url, run, rate=rate, seconds=seconds, in_flight=in_flight
+            )
+
+
+async def registrations_to_inbox(
     client: httpx.AsyncClient,
     partners: str,
     notifications: str,
