@@ -166,6 +166,24 @@ class Comparison:
         }
 
 
+def latency_figures(
+    key: str, title: str, subject: str, baseline: str, *, quantiles=(50, 99), p99_at_most: float | None = None
+) -> dict[int, Comparison]:
+    """One latency figure (ms, lower is better) per quantile: `{key}_p{q}` titled `{title}, p{q}`."""
+    return {
+        q: Comparison(
+            key=f"{key}_p{q}",
+            title=f"{title}, p{q}",
+            unit="ms",
+            subject=subject,
+            baseline=baseline,
+            higher_is_better=False,
+            target=Target("measured", at_most=p99_at_most) if q == 99 and p99_at_most is not None else None,
+        )
+        for q in quantiles
+    }
+
+
 def _ratio(numerator: float, denominator: float) -> float:
     if numerator == denominator:
         return 1.0

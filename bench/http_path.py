@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import Comparison, Target, now, quantile, stream_arrivals, subject_first, token
+from common import Comparison, Target, latency_figures, now, quantile, stream_arrivals, subject_first, token
 from latency import bare_round
 
 from opp_shared.envelope import CloudEvent
@@ -190,18 +190,13 @@ async def write_path(
         ],
         target=Target("ratio", at_least=0.5),
     )
-    latency = {
-        q: Comparison(
-            key=f"http_p{q}",
-            title=f"POST /api/v1/partners at {LOAD_SHARE:.0%} of bare peak, p{q}",
-            unit="ms",
-            subject="partners (uvicorn, OPP_RUN=api)",
-            baseline="FastAPI + insert_one",
-            higher_is_better=False,
-            target=Target("measured", at_most=50) if q == 99 else None,
-        )
-        for q in (50, 99)
-    }
+    latency = latency_figures(
+        "http",
+        f"POST /api/v1/partners at {LOAD_SHARE:.0%} of bare peak",
+        "partners (uvicorn, OPP_RUN=api)",
+        "FastAPI + insert_one",
+        p99_at_most=50,
+    )
     raw: dict[str, Any] = {"partners": [], "bare": [], "in_flight": in_flight, "seconds": seconds}
     wanted = [
         (ServiceProcess, "partners", service_env(mongo_url, bootstrap, ns, "http_partners", OPP_RUN="api")),
@@ -265,22 +260,17 @@ async def server_side_seconds(client: httpx.AsyncClient, url: str) -> dict[str, 
 async def http_to_inbox(
     mongo_url: str, bootstrap: str, ns: str, *, rate: float, seconds: float, rounds: int, in_flight: int, log
 ) -> tuple[list[Comparison], dict[str, Any]]:
-    comparisons = {
-        q: Comparison(
-            key=f"inbox_p{q}",
-            title=f"HTTP 201 -> inbox entry, p{q}",
-            unit="ms",
-            subject="partners -> relay -> notifications",
-            baseline="bare produce -> consume",
-            higher_is_better=False,
-            notes=[
-                f"inbox: partners registered at {rate:g}/s for {seconds:g} s per round, "
-                f"partners and notifications as processes with every part running"
-            ],
-            target=Target("measured", at_most=500) if q == 99 else None,
-        )
-        for q in (50, 99)
-    }
+    comparisons = latency_figures(
+        "inbox",
+        "HTTP 201 -> inbox entry",
+        "partners -> relay -> notifications",
+        "bare produce -> consume",
+        p99_at_most=500,
+    )
+    comparisons[50].notes.append(
+        f"inbox: partners registered at {rate:g}/s for {seconds:g} s per round, "
+        f"partners and notifications as processes with every part running"
+    )
     raw: dict[str, Any] = {"subject": [], "bare": [], "rate": rate, "seconds": seconds}
     # The baseline's records: the size of a partner's event.
     state = {"state": partner_body("x", 0), "change": {}}
