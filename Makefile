@@ -46,7 +46,7 @@ token:  ## a local bearer token: make token ROLE=partnerships_officer [SUB=alice
 seed:  ## load the sample data set through the running API (after make up)
 	$(VENV)/python deploy/seed/seed.py
 
-bench:  ## benchmarks against a stack of their own: print figures and write plots to bench/out/
+bench:  ## benchmarks against a stack of their own: print figures, write them (latest.json) and plots to bench/out/
 	$(STACK) install all
 	.cache/tools/bin/uv sync --frozen --all-packages --group bench --quiet
 	$(VENV)/python bench/run.py

@@ -1,7 +1,11 @@
-"""What the three measurements share: statistics, the comparison record, payloads, names, a command timer."""
+"""What the measurements share: statistics, the comparison record, payloads, names, a command timer,
+tokens and the notifications stream."""
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import statistics
 import time
 import uuid
@@ -9,7 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from pymongo import AsyncMongoClient, monitoring
+
+from opp_shared.auth import issue_local_token
+from opp_shared.settings import LOCAL_JWT_SECRET
 
 AGGREGATE = "partners.partner"  # a real catalogue topic; the bench owns it in databases of its own
 SOURCE = "/opp/bench"
@@ -42,6 +50,31 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a figure should reach, judged on the median of its rounds: the measured value
+    (`of="measured"`) or the ratio measured / baseline (`of="ratio"`), at most or at least a bound."""
+
+    of: str  # "measured" or "ratio"
+    at_most: float | None = None
+    at_least: float | None = None
+
+    def met(self, value: float) -> bool:
+        return (self.at_most is None or value <= self.at_most) and (self.at_least is None or value >= self.at_least)
+
+    def text(self, unit: str) -> str:
+        bound = f"<= {self.at_most:g}" if self.at_most is not None else f">= {self.at_least:g}"
+        return f"ratio {bound}" if self.of == "ratio" else f"{bound} {unit}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"of": self.of, "at_most": self.at_most, "at_least": self.at_least}
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no infinity: a ratio over a zero baseline is written as null."""
+    return value if math.isfinite(value) else None  # also NaN: a percentile of nothing
+
+
 @dataclass
 class Comparison:
     """One figure measured against its baseline, round by round in the same run.
@@ -59,19 +92,49 @@ class Comparison:
     higher_is_better: bool
     rounds: list[dict[str, float]] = field(default_factory=list)  # {"subject": x, "baseline": y}
     notes: list[str] = field(default_factory=list)
+    target: Target | None = None
 
     def add(self, subject: float, baseline: float) -> None:
         self.rounds.append({"subject": subject, "baseline": baseline})
 
+    def ratios(self) -> list[float]:
+        """Measured over baseline, round by round (1.0 when both are 0, e.g. no give-ups on either side)."""
+        return [_ratio(r["subject"], r["baseline"]) for r in self.rounds]
+
     def costs(self) -> list[float]:
-        out = []
-        for r in self.rounds:
-            s, b = r["subject"], r["baseline"]
-            if self.higher_is_better:
-                out.append(b / s if s > 0 else float("inf"))
-            else:
-                out.append(s / b if b > 0 else float("inf"))
-        return out
+        if self.higher_is_better:
+            return [_ratio(r["baseline"], r["subject"]) for r in self.rounds]
+        return self.ratios()
+
+    def figure(self) -> dict[str, Any]:
+        """This comparison as one record of bench/out/latest.json (see bench/README.md)."""
+        summary = self.summary()
+        ratios = self.ratios()
+        record: dict[str, Any] = {
+            "key": self.key,
+            "name": self.title.strip(),
+            "unit": self.unit,
+            "subject": self.subject,
+            "baseline": self.baseline,
+            "higher_is_better": self.higher_is_better,
+            "rounds": len(self.rounds),
+        }
+        if summary:
+            record["measured"] = {k: _finite(summary["subject"][k]) for k in ("median", "min", "max")}
+            record["baseline_value"] = {k: _finite(summary["baseline"][k]) for k in ("median", "min", "max")}
+            record["ratio"] = {
+                "median": _finite(statistics.median(ratios)),
+                "min": _finite(min(ratios)),
+                "max": _finite(max(ratios)),
+            }
+            record["cost"] = {k: _finite(summary["cost"][k]) for k in ("median", "min", "max")}
+        if self.target is not None:
+            record["target"] = self.target.text(self.unit)
+            measured = record.get("measured", {}).get("median")
+            judged = statistics.median(ratios) if self.target.of == "ratio" else measured
+            record["met"] = None if judged is None else self.target.met(judged)
+        record["notes"] = self.notes
+        return record
 
     def summary(self) -> dict[str, Any]:
         if not self.rounds:
@@ -85,7 +148,8 @@ class Comparison:
     @classmethod
     def from_json(cls, key: str, data: dict[str, Any]) -> Comparison:
         fields = ("title", "unit", "subject", "baseline", "higher_is_better", "rounds", "notes")
-        return cls(key=key, **{name: data[name] for name in fields})
+        target = Target(**data["target"]) if data.get("target") else None
+        return cls(key=key, target=target, **{name: data[name] for name in fields})
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,7 +162,32 @@ class Comparison:
             "costs": self.costs(),
             "summary": self.summary(),
             "notes": self.notes,
+            "target": self.target.to_json() if self.target else None,
         }
+
+
+def latency_figures(
+    key: str, title: str, subject: str, baseline: str, *, quantiles=(50, 99), p99_at_most: float | None = None
+) -> dict[int, Comparison]:
+    """One latency figure (ms, lower is better) per quantile: `{key}_p{q}` titled `{title}, p{q}`."""
+    return {
+        q: Comparison(
+            key=f"{key}_p{q}",
+            title=f"{title}, p{q}",
+            unit="ms",
+            subject=subject,
+            baseline=baseline,
+            higher_is_better=False,
+            target=Target("measured", at_most=p99_at_most) if q == 99 and p99_at_most is not None else None,
+        )
+        for q in quantiles
+    }
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    if numerator == denominator:
+        return 1.0
+    return numerator / denominator if denominator > 0 else float("inf")
 
 
 def subject_first(round_index: int) -> bool:
@@ -186,3 +275,23 @@ def timed_client(url: str, timer: CommandTimer) -> AsyncMongoClient:
         appname="bench-diagnostics",
         event_listeners=[timer],
     )
+
+
+# -- the HTTP API ---------------------------------------------------------------------
+
+
+def token(sub: str, *roles: str) -> dict[str, str]:
+    """Authorization headers for a local bearer token (OPP_JWT_SECRET, or the local default)."""
+    secret = os.environ.get("OPP_JWT_SECRET", LOCAL_JWT_SECRET)
+    return {"Authorization": "Bearer " + issue_local_token(secret, sub, list(roles))}
+
+
+async def stream_arrivals(api: httpx.AsyncClient, who: dict[str, str], arrived: dict[str, float], ready) -> None:
+    """Read `who`'s live notifications stream, noting when each subject's first notice arrived (wall clock)."""
+    ticket = (await api.post("/api/v1/notifications/stream-tickets", headers=who)).json()
+    async with api.stream("GET", ticket["stream_url"], timeout=httpx.Timeout(10, read=None)) as stream:
+        async for line in stream.aiter_lines():
+            if line == ": connected":
+                ready.set()
+            if line.startswith("data: "):
+                arrived.setdefault(json.loads(line[6:])["subject"], time.time())

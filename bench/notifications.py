@@ -25,18 +25,11 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-
-from opp_shared.auth import issue_local_token
-from opp_shared.settings import LOCAL_JWT_SECRET
+from common import stream_arrivals, token
 
 
 def port(name: str, default: int) -> int:
     return int(os.environ.get(f"OPP_STACK_{name}_PORT", default))
-
-
-def token(sub: str, *roles: str) -> dict[str, str]:
-    secret = os.environ.get("OPP_JWT_SECRET", LOCAL_JWT_SECRET)
-    return {"Authorization": "Bearer " + issue_local_token(secret, sub, list(roles))}
 
 
 class Receiver:
@@ -71,16 +64,6 @@ def figures(name: str, latencies: list[float]) -> str:
         f"{name:<8} n={len(ordered):<5} p50 {statistics.median(ordered) * 1000:8.1f} ms"
         f"   p99 {p99 * 1000:8.1f} ms   max {ordered[-1] * 1000:8.1f} ms"
     )
-
-
-async def stream_arrivals(api: httpx.AsyncClient, who: dict[str, str], arrived: dict[str, float], ready) -> None:
-    ticket = (await api.post("/api/v1/notifications/stream-tickets", headers=who)).json()
-    async with api.stream("GET", ticket["stream_url"], timeout=httpx.Timeout(10, read=None)) as stream:
-        async for line in stream.aiter_lines():
-            if line == ": connected":
-                ready.set()
-            if line.startswith("data: "):
-                arrived.setdefault(json.loads(line[6:])["subject"], time.time())
 
 
 async def mail_arrivals(mailpit: httpx.AsyncClient, subjects: dict[str, str], arrived: dict[str, float]) -> None:

@@ -52,6 +52,34 @@ def table(comparisons: list[Comparison]) -> str:
     return "\n".join(lines)
 
 
+def markdown(latest: dict[str, Any]) -> str:
+    """The figures of a latest.json as the Markdown table of bench/README.md."""
+
+    def number(value: float | None, unit: str) -> str:
+        if value is None:
+            return "n/a"
+        digits = 1 if unit == "ms" else 2 if unit in ("attempts", "ratio") else 0
+        return f"{value:,.{digits}f}"
+
+    def spread(values: dict[str, float | None] | None, unit: str) -> str:
+        if not values:
+            return "n/a"
+        return f"{number(values['median'], unit)} [{number(values['min'], unit)}–{number(values['max'], unit)}]"
+
+    rows = [
+        "| figure | unit | measured | baseline | baseline is | ratio measured/baseline | target | met |",
+        "| --- | --- | ---: | ---: | --- | ---: | --- | --- |",
+    ]
+    for f in latest["figures"]:
+        met = {True: "yes", False: "**no**", None: ""}[f.get("met")]
+        rows.append(
+            f"| {f['name']} | {f['unit']} | {spread(f.get('measured'), f['unit'])} | "
+            f"{spread(f.get('baseline_value'), f['unit'])} | {f['baseline']} | {spread(f.get('ratio'), 'ratio')} | "
+            f"{f.get('target', '')} | {met} |"
+        )
+    return "\n".join(rows)
+
+
 def plot(
     path: Path,
     comparisons: list[Comparison],

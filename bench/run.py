@@ -1,13 +1,14 @@
-"""Benchmarks of the write model, the relay and the end-to-end path, each against a baseline
-measured in the same run on the same servers (see bench/README.md).
+"""Benchmarks of the write model, the relay, the HTTP write path and the end-to-end paths, each
+against a baseline measured in the same run on the same servers (see bench/README.md).
 
-    make bench                              # installs what is needed, then the default size (about 3 minutes)
-    .venv/bin/python bench/run.py --quick   # about a minute
+    make bench                              # installs what is needed, then the default size
+    .venv/bin/python bench/run.py --quick   # a few minutes
     .venv/bin/python bench/run.py --help
 
 Starts its own FerretDB and Kafka on free ports in a temporary folder (as the tests do), or
 uses OPP_TEST_MONGO_URL and OPP_TEST_KAFKA_BOOTSTRAP when both are set. Prints a table and
-writes bench/out/<timestamp>.json (every raw number) and bench/out/<timestamp>.png.
+writes bench/out/<timestamp>.json (every raw number), bench/out/<timestamp>.png and
+bench/out/latest.json (one record per figure, for checks).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import http_path  # noqa: E402
 import latency  # noqa: E402
 import publish  # noqa: E402
 import reads  # noqa: E402
@@ -42,11 +46,11 @@ import report  # noqa: E402
 import writes  # noqa: E402
 from aiokafka.admin import AIOKafkaAdminClient  # noqa: E402
 from common import Comparison, new_namespace  # noqa: E402
+from pymongo import AsyncMongoClient  # noqa: E402
 
 from opp_shared.mongo import connect  # noqa: E402
 from opp_shared.testing.servers import Servers, local_stack  # noqa: E402
 
-SECTIONS = ("writes", "relay", "latency", "relay_history", "reads")
 # FerretDB's updates cost time in proportion to the collection (see README.md), so appends and the
 # relay slow down as N grows: these sizes keep a default run within a few minutes.
 SIZES = {
@@ -56,9 +60,11 @@ SIZES = {
         writers=8,
         hot_changes=80,
         relay_records=200,
-        latency_events=40,
-        latency_rate=10.0,
+        latency_rate=100.0,
+        latency_seconds=10.0,
         latency_rounds=2,
+        http_seconds=5.0,
+        http_rounds=2,
     ),
     "default": dict(
         rounds=5,
@@ -66,9 +72,11 @@ SIZES = {
         writers=8,
         hot_changes=160,
         relay_records=400,
-        latency_events=90,
-        latency_rate=10.0,
-        latency_rounds=3,
+        latency_rate=100.0,
+        latency_seconds=60.0,
+        latency_rounds=2,
+        http_seconds=15.0,
+        http_rounds=3,
     ),
 }
 
@@ -82,9 +90,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--writers", type=int, help="C concurrent writers in the contention test (default 8)")
     p.add_argument("--hot-changes", type=int, help="changes per round in the contention test (default 160, quick 80)")
     p.add_argument("--relay-records", type=int, help="N event records for the relay (default 400, quick 200)")
-    p.add_argument("--latency-events", type=int, help="M events per latency round (default 90, quick 40)")
-    p.add_argument("--latency-rate", type=float, help="events per second in the latency test (default 10)")
-    p.add_argument("--latency-rounds", type=int, help="rounds of the latency test (default 3, quick 2)")
+    p.add_argument(
+        "--latency-rate", type=float, help="events (and partners registered) per second end to end (default 100)"
+    )
+    p.add_argument("--latency-seconds", type=float, help="seconds of each end-to-end round (default 60, quick 10)")
+    p.add_argument("--latency-rounds", type=int, help="rounds of the end-to-end tests (default 2)")
+    p.add_argument("--http-seconds", type=float, help="seconds per side of each HTTP round (default 15, quick 5)")
+    p.add_argument("--http-rounds", type=int, help="rounds of the HTTP write path (default 3, quick 2)")
+    p.add_argument("--in-flight", type=int, default=64, help="HTTP requests outstanding at most (default 64)")
     p.add_argument("--no-java", action="store_true", help="skip Kafka's ProducerPerformance baseline")
     p.add_argument(
         "--java-records",
@@ -98,6 +111,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         metavar="JSON",
         help="measure nothing: print the table of a saved run and draw its PNG again (next to the JSON)",
+    )
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="LATEST_JSON",
+        help="measure nothing: print the figures of a latest.json as bench/README.md's Markdown table",
     )
     args = p.parse_args(argv)
     for name, value in SIZES["quick" if args.quick else "default"].items():
@@ -188,7 +207,7 @@ def _print_breakdowns(raw: dict[str, Any]) -> None:
         log(
             f"\nOne hot aggregate: {sum(r['gave_up'] for r in hot)} of "
             f"{sum(r['accepted'] + r['gave_up'] for r in hot)} "
-            f"commands gave up after the repository's attempts (RuleViolation, retryable);\n"
+            f"commands gave up after the repository's attempts (Contention, 503);\n"
             f"records = accepted + 1 in {sum(r['records'] == r['records_expected'] for r in hot)}/{len(hot)} rounds; "
             "projection behind the records afterwards in "
             f"{sum(r['projection_behind'] > 0 for r in hot)}/{len(hot)} rounds."
@@ -204,6 +223,16 @@ def _print_breakdowns(raw: dict[str, Any]) -> None:
             )
         rest = total - relay["database_seconds"]
         row("the rest: Kafka sends and acks, Python", f"{rest:6.2f} s ({100 * rest / total:4.1f} %)")
+    http = raw.get("http")
+    if http and http.get("server_seconds") and http.get("partners"):
+        inside = http["server_seconds"]
+        peaks = [r["peak"] for r in http["partners"]]
+        log(
+            f"\nThe HTTP write path: a POST spent {inside['mean_ms_in_app']:.1f} ms inside the partners app on average "
+            f"(its request histogram, {inside['posts']:.0f} POSTs); at the peak a request took "
+            f"{_med([p.get('p50', float('nan')) for p in peaks]):.1f} ms (p50) at the client, "
+            f"{http['in_flight']} in flight."
+        )
     lat = raw.get("latency")
     if lat and lat.get("write_model"):
         appends = [v for r in lat["write_model"] for v in r["append_ms"]]
@@ -219,94 +248,161 @@ def _med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+@dataclass
+class Context:
+    """What a section measures with: the servers, the arguments, this run's namespace, a database client."""
+
+    found: Servers
+    args: argparse.Namespace
+    ns: str
+    client: AsyncMongoClient
+
+
+# A section answers its figures (Comparisons, which become the table's rows and the records of
+# latest.json) and its raw numbers (kept in <timestamp>.json under the section's name).
+SectionResult = tuple[list[Comparison], dict[str, Any]]
+
+
+async def writes_section(ctx: Context) -> SectionResult:
+    args, raw = ctx.args, {}
+    comparisons = []
+    c, raw["append_vs_insert"] = await writes.append_vs_insert(
+        ctx.client, ctx.ns, n=args.appends, rounds=args.rounds, concurrency=args.concurrency, log=log
+    )
+    comparisons.append(c)
+    log(f"      {args.writers} writers, {args.hot_changes} changes: one hot aggregate vs {args.writers} aggregates")
+    cs, raw["contention"] = await writes.hot_vs_spread(
+        ctx.client, ctx.ns, writers=args.writers, changes=args.hot_changes, rounds=args.rounds, log=log
+    )
+    comparisons.extend(cs)
+    raw["breakdown"] = await writes.append_breakdown(ctx.found.mongo_url, ctx.ns, n=max(100, args.appends // 4))
+    return comparisons, raw
+
+
+async def relay_section(ctx: Context) -> SectionResult:
+    args = ctx.args
+    return await publish.relay_vs_producer(
+        ctx.client,
+        ctx.found.mongo_url,
+        ctx.found.kafka_bootstrap,
+        ctx.ns,
+        n=args.relay_records,
+        rounds=args.rounds,
+        java=not args.no_java,
+        java_records=args.java_records or args.relay_records,
+        log=log,
+    )
+
+
+async def latency_section(ctx: Context) -> SectionResult:
+    args = ctx.args
+    return await latency.end_to_end(
+        ctx.client,
+        ctx.found.kafka_bootstrap,
+        ctx.ns,
+        count=round(args.latency_rate * args.latency_seconds),
+        rate=args.latency_rate,
+        rounds=args.latency_rounds,
+        log=log,
+    )
+
+
+async def http_section(ctx: Context) -> SectionResult:
+    args = ctx.args
+    return await http_path.write_path(
+        ctx.found.mongo_url,
+        ctx.found.kafka_bootstrap,
+        ctx.ns,
+        seconds=args.http_seconds,
+        rounds=args.http_rounds,
+        in_flight=args.in_flight,
+        log=log,
+    )
+
+
+async def inbox_section(ctx: Context) -> SectionResult:
+    args = ctx.args
+    return await http_path.http_to_inbox(
+        ctx.found.mongo_url,
+        ctx.found.kafka_bootstrap,
+        ctx.ns,
+        rate=args.latency_rate,
+        seconds=args.latency_seconds,
+        rounds=args.latency_rounds,
+        in_flight=args.in_flight,
+        log=log,
+    )
+
+
+@dataclass(frozen=True)
+class Section:
+    describe: Callable[[argparse.Namespace], str]  # the line printed before it runs
+    measure: Callable[[Context], Awaitable[SectionResult]]
+
+
+def history_sizes(args: argparse.Namespace) -> tuple[int, int]:
+    """How many records and calls a section with a history already in the database uses."""
+    return (400, 50) if args.quick else (1000, 200)
+
+
+async def relay_history_section(ctx: Context) -> SectionResult:
+    n, _ = history_sizes(ctx.args)
+    return await relay.relay_with_history(
+        ctx.client, ctx.found.kafka_bootstrap, ctx.ns, n=n, rounds=ctx.args.rounds, log=log
+    )
+
+
+async def reads_section(ctx: Context) -> SectionResult:
+    _, calls = history_sizes(ctx.args)
+    return await reads.reads_vs_find_one(ctx.client, ctx.ns, calls=calls, rounds=ctx.args.rounds, log=log)
+
+
+# Every section, in the order they run (`--only` picks some). A new module registers here.
+HISTORIES = " and ".join(f"{s:,}" for s in reads.HISTORY_SIZES)
+SECTIONS: dict[str, Section] = {
+    "writes": Section(
+        lambda a: f"write model: {a.appends} appends vs inserts, {a.rounds} rounds, concurrency {a.concurrency}",
+        writes_section,
+    ),
+    "relay": Section(lambda a: f"relay: {a.relay_records} records, {a.rounds} rounds", relay_section),
+    "latency": Section(
+        lambda a: (
+            f"append -> handled: {a.latency_rate:g} events/s for {a.latency_seconds:g} s, {a.latency_rounds} rounds"
+        ),
+        latency_section,
+    ),
+    "http": Section(
+        lambda a: f"HTTP write path: {a.in_flight} in flight, {a.http_seconds:g} s per side, {a.http_rounds} rounds",
+        http_section,
+    ),
+    "inbox": Section(
+        lambda a: (
+            f"HTTP 201 -> inbox: {a.latency_rate:g} partners/s for {a.latency_seconds:g} s, {a.latency_rounds} rounds"
+        ),
+        inbox_section,
+    ),
+    "relay_history": Section(
+        lambda a: f"relay drain of {history_sizes(a)[0]} records with {HISTORIES} in history", relay_history_section
+    ),
+    "reads": Section(lambda a: f"reads, {history_sizes(a)[1]} calls, with {HISTORIES} in history", reads_section),
+}
+
+
 async def bench(
     found: Servers, args: argparse.Namespace, ns: str, raw: dict[str, Any], comparisons: list[Comparison]
 ) -> None:
+    """Run the chosen sections; one that fails leaves its error in `raw` and the others run."""
     client = connect(found.mongo_url, app_name="bench")
+    chosen = [name for name in SECTIONS if name in args.only]
     try:
-        if "writes" in args.only:
-            log(
-                f"\n[1/3] write model: {args.appends} appends vs inserts, {args.rounds} rounds, "
-                f"concurrency {args.concurrency}"
-            )
-            section: dict[str, Any] = {}
-            raw["writes"] = section
+        for n, name in enumerate(chosen, 1):
+            log(f"\n[{n}/{len(chosen)}] {SECTIONS[name].describe(args)}")
             try:
-                c, section["append_vs_insert"] = await writes.append_vs_insert(
-                    client, ns, n=args.appends, rounds=args.rounds, concurrency=args.concurrency, log=log
-                )
-                comparisons.append(c)
-                log(
-                    f"      {args.writers} writers, {args.hot_changes} changes: "
-                    f"one hot aggregate vs {args.writers} aggregates"
-                )
-                t, a, section["contention"] = await writes.hot_vs_spread(
-                    client, ns, writers=args.writers, changes=args.hot_changes, rounds=args.rounds, log=log
-                )
-                comparisons.extend([t, a])
-                section["breakdown"] = await writes.append_breakdown(found.mongo_url, ns, n=max(100, args.appends // 4))
+                figures, raw[name] = await SECTIONS[name].measure(Context(found, args, ns, client))
+                comparisons.extend(figures)
             except Exception:
-                section["error"] = traceback.format_exc()
-                log(f"    the write model section failed:\n{section['error']}")
-        if "relay" in args.only:
-            log(f"\n[2/3] relay: {args.relay_records} records, {args.rounds} rounds")
-            try:
-                cs, raw["relay"] = await publish.relay_vs_producer(
-                    client,
-                    found.mongo_url,
-                    found.kafka_bootstrap,
-                    ns,
-                    n=args.relay_records,
-                    rounds=args.rounds,
-                    java=not args.no_java,
-                    java_records=args.java_records or args.relay_records,
-                    log=log,
-                )
-                comparisons.extend(cs)
-            except Exception:
-                raw["relay"] = {"error": traceback.format_exc()}
-                log(f"    the relay section failed:\n{raw['relay']['error']}")
-        if "latency" in args.only:
-            log(
-                f"\n[3/3] end-to-end latency: {args.latency_events} events at {args.latency_rate:g}/s, "
-                f"{args.latency_rounds} rounds"
-            )
-            try:
-                cs, raw["latency"] = await latency.end_to_end(
-                    client,
-                    found.kafka_bootstrap,
-                    ns,
-                    count=args.latency_events,
-                    rate=args.latency_rate,
-                    rounds=args.latency_rounds,
-                    log=log,
-                )
-                comparisons.extend(cs)
-            except Exception:
-                raw["latency"] = {"error": traceback.format_exc()}
-                log(f"    the latency section failed:\n{raw['latency']['error']}")
-        # With a history already in the database: bench/relay.py and bench/reads.py.
-        n, calls = (400, 50) if args.quick else (1000, 200)
-        for section, title, measure in (
-            (
-                "relay_history",
-                f"relay drain of {n} records",
-                lambda: relay.relay_with_history(client, found.kafka_bootstrap, ns, n=n, rounds=args.rounds, log=log),
-            ),
-            (
-                "reads",
-                f"reads, {calls} calls",
-                lambda: reads.reads_vs_find_one(client, ns, calls=calls, rounds=args.rounds, log=log),
-            ),
-        ):
-            if section in args.only:
-                log(f"\n[{section}] {title} with {' and '.join(f'{s:,}' for s in reads.HISTORY_SIZES)} in history")
-                try:
-                    cs, raw[section] = await measure()
-                    comparisons.extend(cs)
-                except Exception:
-                    raw[section] = {"error": traceback.format_exc()}
-                    log(f"    the {section} section failed:\n{raw[section]['error']}")
+                raw[name] = {"error": traceback.format_exc()}
+                log(f"    the {name} section failed:\n{raw[name]['error']}")
     finally:
         await client.close()
         await cleanup(found, ns)
@@ -378,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.replot:
         return replot(args.replot)
+    if args.markdown:
+        log(report.markdown(json.loads(args.markdown.read_text())))
+        return 0
     signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Group joins on a fresh broker log "coordinator not available" at ERROR; real failures raise.
@@ -393,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "git_commit": _git_commit(),
         "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "load_average_at_start": os.getloadavg(),  # 1, 5, 15 minutes: the machine is shared
     }
     try:
         with servers() as found:
@@ -402,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         log("\ninterrupted: the stack is stopped; nothing written")
         return 130
     meta["seconds"] = time.monotonic() - started
+    meta["load_average_at_end"] = os.getloadavg()
 
     log("\n" + report.table(comparisons))
     _print_breakdowns(raw)
@@ -414,7 +515,18 @@ def main(argv: list[str] | None = None) -> int:
     where = json_path.relative_to(REPO) if json_path.is_relative_to(REPO) else json_path
     log(f"\nwrote {where}" + (f" and {png_path.name}" if drawn else "") + f" in {meta['seconds']:.0f} s")
     failed = [name for name, section in raw.items() if isinstance(section, dict) and section.get("error")]
+    latest = write_latest(args.out, meta, comparisons, failed)
+    log(f"wrote {latest.relative_to(REPO) if latest.is_relative_to(REPO) else latest} (every figure, for checks)")
     return 1 if failed else 0
+
+
+def write_latest(out: Path, meta: dict[str, Any], comparisons: list[Comparison], failed: list[str]) -> Path:
+    """bench/out/latest.json: one record per figure of the last run (bench/README.md, "latest.json"),
+    whichever section measured it; the sections that failed are named, their figures absent."""
+    document = {"meta": meta, "figures": [c.figure() for c in comparisons], "failed_sections": failed}
+    path = out / "latest.json"
+    path.write_text(json.dumps(document, indent=1, default=str, allow_nan=False))
+    return path
 
 
 if __name__ == "__main__":

@@ -61,6 +61,18 @@ def test_every_error_answer_is_documented_as_the_problem_the_service_sends(servi
                 assert answer["content"][PROBLEM_JSON]["schema"] == {"$ref": "#/components/schemas/Problem"}
 
 
+def test_writes_document_contention_beside_an_unreachable_database_and_reads_do_not():
+    partners = DOCUMENTS["partners"]
+    write = partners["paths"]["/api/v1/partners"]["post"]["responses"]["503"]
+    read = partners["paths"]["/api/v1/partners"]["get"]["responses"]["503"]
+    assert write == {"$ref": "#/components/responses/UnavailableOrContention"}
+    assert read == {"$ref": "#/components/responses/Unavailable"}
+    examples = partners["components"]["responses"]["UnavailableOrContention"]["content"][PROBLEM_JSON]["examples"]
+    types = {example["value"]["type"] for example in examples.values()}
+    assert types == {"urn:opp:problem:unavailable", "urn:opp:problem:contention"}
+    assert examples["contention"]["value"]["retry_after"] == 1
+
+
 def test_edits_and_actions_document_a_stale_version():
     agreements = DOCUMENTS["partners"]["paths"]["/api/v1/agreements/{agreement_id}/sign"]["post"]
     assert agreements["responses"]["412"] == {"$ref": "#/components/responses/StaleVersion"}
@@ -123,6 +135,7 @@ def test_every_example_in_the_documents_is_valid_against_its_schema():
         media += [content for answer in components["responses"].values() for content in answer["content"].values()]
         for content in media:
             examples = [content["example"]] if "example" in content else []
+            examples += [named["value"] for named in content.get("examples", {}).values()]
             schema = content.get("schema", {})
             if "$ref" in schema:
                 examples += components["schemas"][schema["$ref"].rsplit("/", 1)[1]].get("examples", [])

@@ -2676,7 +2676,7 @@ export interface components {
             required_roles?: string[] | null;
             /**
              * Retry After
-             * @description 429: seconds until the client may try again
+             * @description 429, 503 `contention`: seconds until the client may try again (as `Retry-After`)
              * @default null
              */
             retry_after?: number | null;
@@ -2882,6 +2882,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The database cannot be reached (`unavailable`), or the resource is busy: the change lost every race for its next version (`contention`); both with `Retry-After` */
+        UnavailableOrContention: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: never;
     requestBodies: never;
@@ -3048,7 +3057,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getFund: {
@@ -3115,7 +3124,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     closeFund: {
@@ -3154,7 +3163,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listCalls: {
@@ -3222,7 +3231,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getCall: {
@@ -3289,7 +3298,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listProposals: {
@@ -3360,7 +3369,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getProposal: {
@@ -3427,7 +3436,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     submitProposal: {
@@ -3460,7 +3469,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     withdrawProposal: {
@@ -3499,7 +3508,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     assignReviewer: {
@@ -3538,7 +3547,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     giveReview: {
@@ -3578,7 +3587,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     rejectProposal: {
@@ -3617,7 +3626,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     awardProposal: {
@@ -3655,7 +3664,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listMyReviews: {
@@ -3789,7 +3798,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listDisbursements: {
@@ -3858,7 +3867,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getDisbursement: {
@@ -3919,7 +3928,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     approveDisbursement: {
@@ -3952,7 +3961,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     payDisbursement: {
@@ -3991,7 +4000,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     cancelDisbursement: {
@@ -4030,7 +4039,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listProjects: {
@@ -4101,7 +4110,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getProject: {
@@ -4168,7 +4177,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     startProject: {
@@ -4207,7 +4216,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     reachProjectMilestone: {
@@ -4247,7 +4256,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     payProjectInvoice: {
@@ -4287,7 +4296,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     completeProject: {
@@ -4320,7 +4329,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     terminateProject: {
@@ -4359,7 +4368,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getFundHistory: {

@@ -1802,7 +1802,7 @@ export interface components {
             required_roles?: string[] | null;
             /**
              * Retry After
-             * @description 429: seconds until the client may try again
+             * @description 429, 503 `contention`: seconds until the client may try again (as `Retry-After`)
              * @default null
              */
             retry_after?: number | null;
@@ -2008,6 +2008,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The database cannot be reached (`unavailable`), or the resource is busy: the change lost every race for its next version (`contention`); both with `Retry-After` */
+        UnavailableOrContention: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: never;
     requestBodies: never;
@@ -2188,7 +2197,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     issueStreamTicket: {
@@ -2213,7 +2222,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     streamNotifications: {
@@ -2312,7 +2321,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listPeople: {
@@ -2376,7 +2385,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getPerson: {
@@ -2437,7 +2446,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     editPerson: {
@@ -2476,7 +2485,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getMe: {
@@ -2572,7 +2581,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listRules: {
@@ -2639,7 +2648,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getRule: {
@@ -2706,7 +2715,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     disableRule: {
@@ -2739,7 +2748,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     enableRule: {
@@ -2772,7 +2781,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listSubscriptions: {
@@ -2839,7 +2848,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getSubscription: {
@@ -2900,7 +2909,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     editSubscription: {
@@ -2939,7 +2948,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listWebhooks: {
@@ -3005,7 +3014,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getWebhook: {
@@ -3072,7 +3081,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     rotateWebhookSecret: {
@@ -3111,7 +3120,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     disableWebhook: {
@@ -3150,7 +3159,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     enableWebhook: {
@@ -3183,7 +3192,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listWebhookDeliveries: {
@@ -3306,7 +3315,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getPersonHistory: {

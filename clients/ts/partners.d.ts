@@ -1913,7 +1913,7 @@ export interface components {
             required_roles?: string[] | null;
             /**
              * Retry After
-             * @description 429: seconds until the client may try again
+             * @description 429, 503 `contention`: seconds until the client may try again (as `Retry-After`)
              * @default null
              */
             retry_after?: number | null;
@@ -2116,6 +2116,15 @@ export interface components {
                  *       "request_id": "0f6d1c1e-8c55-4a53-9a0e-2f1b7d1f4c1a"
                  *     }
                  */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The database cannot be reached (`unavailable`), or the resource is busy: the change lost every race for its next version (`contention`); both with `Retry-After` */
+        UnavailableOrContention: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -2355,7 +2364,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getPartner: {
@@ -2487,7 +2496,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     changePartnerStatus: {
@@ -2526,7 +2535,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     archivePartner: {
@@ -2565,7 +2574,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     mergePartner: {
@@ -2604,7 +2613,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getPartnerPortfolio: {
@@ -2760,7 +2769,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getAgreement: {
@@ -2882,7 +2891,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     submitAgreement: {
@@ -2915,7 +2924,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     signAgreement: {
@@ -2954,7 +2963,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     activateAgreement: {
@@ -2993,7 +3002,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     terminateAgreement: {
@@ -3032,7 +3041,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     withdrawAgreement: {
@@ -3071,7 +3080,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     renewAgreement: {
@@ -3112,7 +3121,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getAgreementFamily: {
@@ -3208,7 +3217,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getCenter: {
@@ -3275,7 +3284,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     closeCenter: {
@@ -3314,7 +3323,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getPartnerHistory: {

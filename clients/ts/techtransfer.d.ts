@@ -2197,7 +2197,7 @@ export interface components {
             required_roles?: string[] | null;
             /**
              * Retry After
-             * @description 429: seconds until the client may try again
+             * @description 429, 503 `contention`: seconds until the client may try again (as `Retry-After`)
              * @default null
              */
             retry_after?: number | null;
@@ -2403,6 +2403,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The database cannot be reached (`unavailable`), or the resource is busy: the change lost every race for its next version (`contention`); both with `Retry-After` */
+        UnavailableOrContention: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: never;
     requestBodies: never;
@@ -2570,7 +2579,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getTechnology: {
@@ -2637,7 +2646,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     evaluateTechnology: {
@@ -2670,7 +2679,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     protectTechnology: {
@@ -2703,7 +2712,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     offerTechnology: {
@@ -2736,7 +2745,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     abandonTechnology: {
@@ -2775,7 +2784,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     recordPatent: {
@@ -2816,7 +2825,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getPatent: {
@@ -2885,7 +2894,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listLicenses: {
@@ -2956,7 +2965,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getLicense: {
@@ -3023,7 +3032,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     classifyLicenseExport: {
@@ -3062,7 +3071,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     executeLicense: {
@@ -3095,7 +3104,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     activateLicense: {
@@ -3128,7 +3137,7 @@ export interface operations {
             412: components["responses"]["StaleVersion"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     terminateLicense: {
@@ -3167,7 +3176,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     listRoyaltyReports: {
@@ -3237,7 +3246,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getRoyaltyTotals: {
@@ -3350,7 +3359,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     recordRoyaltyPayment: {
@@ -3391,7 +3400,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getRoyaltyPayment: {
@@ -3490,7 +3499,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidInput"];
             429: components["responses"]["TooManyFailedAuthentications"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrContention"];
         };
     };
     getDistribution: {

@@ -2,7 +2,8 @@
 
 The web layer turns each into an RFC 9457 problem with the status named
 here; a consumer or the scheduler treats them as "this record is wrong",
-never as "the infrastructure is down".
+never as "the infrastructure is down" (`Contention` excepted: it says "try
+again", and a consumer's retries do).
 """
 
 from __future__ import annotations
@@ -78,6 +79,20 @@ class Forbidden(PlatformError):
     status = 403
     slug = "forbidden"
     title = "Not allowed for your roles"
+
+
+class Contention(PlatformError):
+    """A change that lost the race for its aggregate's next record every time it was decided:
+    nothing is wrong with the request, the resource is busy. Never a rule violation, so that a
+    client can tell "try again" from "refused"."""
+
+    status = 503
+    slug = "contention"
+    title = "The resource is busy"
+
+    def __init__(self, detail: str, *, retry_after: int, **extensions: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extensions)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class VersionConflict(Exception):

@@ -112,8 +112,10 @@ class ServicePorts(Protocol):
     clock: Clock
     claims: ClaimStore
 
-    def register(self, kind: AggregateType[S]) -> Repository[S]:
-        """Own an aggregate type; answer its repository."""
+    def register(self, kind: AggregateType[S], *, attempts: int = ...) -> Repository[S]:
+        """Own an aggregate type; answer its repository, which takes the changes of one aggregate
+        one at a time in this process and decides a change up to `attempts` times against the
+        copies of the service in other processes (default `repository.ATTEMPTS`)."""
         ...
 
     def view(self, collection: str, indexes: tuple = ()) -> ViewStore:

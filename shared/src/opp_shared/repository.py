@@ -7,6 +7,15 @@ the insert fails on its unique `_id`; without If-Match the command is
 decided again on the fresh state (the domain may now refuse it), with
 If-Match the client learns its version is stale (412).
 
+Hot aggregates: the changes to one aggregate made in one process are
+decided and recorded one at a time (a lock per aggregate id), so its
+writers queue instead of colliding on the next record and decide once
+each. Only copies of the service in other processes can still race; the
+unique insert decides between them, and the loser waits a random, growing
+while (exponential backoff with full jitter) before it decides again. When
+the attempts run out the command answers `Contention` (503, Retry-After):
+a busy resource, not a refusal, so a client simply tries again.
+
 A `Repository[S]` is typed by the aggregate's state model: `decide` receives
 an `S`, so domain functions take their state model, never a raw dict.
 """
@@ -23,11 +32,23 @@ from typing import Any, Generic
 
 from opp_shared.aggregate import AggregateType, Change, S, Snapshot
 from opp_shared.documents import Documents
-from opp_shared.errors import InvalidInput, NotFound, RuleViolation, StaleVersion, VersionConflict
+from opp_shared.errors import Contention, InvalidInput, NotFound, StaleVersion, VersionConflict
 from opp_shared.eventstore import EventMeta
+from opp_shared.locks import KeyedLock
 from opp_shared.ports import ClaimStore, EventLog
 
 Decide = Callable[[S], Change | None]
+
+ATTEMPTS = 10  # decisions of one command before it answers Contention
+BACKOFF_BASE_SECONDS = 0.005  # the first wait after a lost race is up to 10 ms ...
+BACKOFF_CAP_SECONDS = 0.5  # ... doubling with each lost race, up to this
+CONTENTION_RETRY_AFTER_SECONDS = 1
+
+
+def backoff_seconds(attempt: int) -> float:
+    """How long to wait before attempt number `attempt` (1 for the first retry): a random
+    part of a ceiling that doubles each time, so writers that collided do not collide again."""
+    return random.uniform(0, min(BACKOFF_BASE_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -51,11 +72,17 @@ class CreateRequest:
 
 
 class Repository(Generic[S]):
-    def __init__(self, events: EventLog, kind: AggregateType[S], claims: ClaimStore, *, attempts: int = 10) -> None:
+    def __init__(
+        self, events: EventLog, kind: AggregateType[S], claims: ClaimStore, *, attempts: int = ATTEMPTS
+    ) -> None:
+        if attempts < 1:
+            raise ValueError("a repository needs at least one attempt")
         self.events = events
         self.kind = kind
         self.claims = claims
         self.attempts = attempts
+        # The changes of one aggregate in this process, one at a time (the module's docstring).
+        self.locks = KeyedLock()
 
     @property
     def aggregate_type(self) -> str:
@@ -112,10 +139,15 @@ class Repository(Generic[S]):
     ) -> tuple[Snapshot, bool]:
         """As `change`, and whether this call recorded the change (False: nothing to do,
         e.g. because a racing copy of the service did it first)."""
+        async with self.locks.hold(aggregate_id):
+            return await self._execute(aggregate_id, decide, if_match=if_match, meta=meta)
+
+    async def _execute(
+        self, aggregate_id: str, decide: Decide[S], *, if_match: int | None, meta: EventMeta | None
+    ) -> tuple[Snapshot, bool]:
         for attempt in range(self.attempts):
             if attempt:
-                # Writers that collided would collide again at once: spread them out a little.
-                await asyncio.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.2)))
+                await asyncio.sleep(backoff_seconds(attempt))
             current = await self.get(aggregate_id)
             if if_match is not None and current.version != if_match:
                 raise StaleVersion(
@@ -133,9 +165,9 @@ class Repository(Generic[S]):
                     raise StaleVersion(
                         f"the {self.kind.noun} changed while this request was decided", current_version=None
                     ) from None
-        raise RuleViolation(
-            f"the {self.kind.noun} is changing too often right now; try again",
-            retryable=True,
+        raise Contention(
+            f"the {self.kind.noun} is changing too often right now; try again shortly",
+            retry_after=CONTENTION_RETRY_AFTER_SECONDS,
         )
 
     # -- creating at most once per Idempotency-Key --------------------------------

@@ -47,7 +47,7 @@ from opp_shared.metrics import WORKER_RESTARTS, WORKER_UP
 from opp_shared.mongo import connect, ping
 from opp_shared.records import MongoRecords
 from opp_shared.relay import Relay
-from opp_shared.repository import Repository
+from opp_shared.repository import ATTEMPTS, Repository
 from opp_shared.scheduler import Job, Scheduler
 from opp_shared.settings import ProcessPart, ServiceSettings
 from opp_shared.state_topics import STATE_TOPIC_CONFIG, Outgoing, state_topic
@@ -148,16 +148,17 @@ class ServiceRuntime:
 
     # -- composition ----------------------------------------------------------
 
-    def register(self, kind: AggregateType[S]) -> Repository[S]:
+    def register(self, kind: AggregateType[S], *, attempts: int = ATTEMPTS) -> Repository[S]:
         """Own an aggregate type: its projection, its events in the AsyncAPI document,
-        its indexes, its `/history` route; answer its repository."""
+        its indexes, its `/history` route; answer its repository (which decides a change
+        up to `attempts` times against copies of the service in other processes)."""
         if kind.topic in self.kinds:
             raise ValueError(f"{kind.topic} is registered already")
         if kind.topic.split(".", 1)[0] != self.settings.service_name:
             raise ValueError(f"{self.settings.service_name} cannot own {kind.topic}")
         self.kinds[kind.topic] = kind
         self.store.own(kind.topic, kind.collection)
-        repository = Repository(self.store, kind, self.claims)
+        repository = Repository(self.store, kind, self.claims, attempts=attempts)
         self.repositories[kind.topic] = repository
         documents = self.store.documents(kind.topic)
         self.add_index_setup(lambda: documents.ensure_indexes(kind.indexes))

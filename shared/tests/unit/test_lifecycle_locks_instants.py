@@ -1,4 +1,4 @@
-"""The life-cycle helper, the per-key lock, the serial repository and the `Instant` field."""
+"""The life-cycle helper, the per-key lock, a repository's queue per aggregate and the `Instant` field."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -8,12 +8,12 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from opp_shared.aggregate import AggregateState, AggregateType, Change
-from opp_shared.errors import IllegalTransition, RuleViolation
+from opp_shared.errors import Contention, IllegalTransition
 from opp_shared.fields import Instant
 from opp_shared.lifecycle import Lifecycle
-from opp_shared.locks import KeyedLock, SerialRepository
+from opp_shared.locks import KeyedLock
 from opp_shared.repository import Repository
-from opp_shared.testing.fakes import InMemoryClaims, InMemoryEventStore
+from opp_shared.testing.fakes import InMemoryClaims, InMemoryEventStore, InMemoryPorts
 from opp_shared.testing.sample import open_changes
 
 
@@ -84,23 +84,42 @@ def add_one(counter: Counter) -> Change:
     return Change("funding.fund.updated", counter.evolve(value=counter.value + 1).state())
 
 
-async def test_a_serial_repository_lets_racing_changes_of_one_aggregate_queue_instead_of_collide():
-    plain = Repository(SlowStore({COUNTER.topic: COUNTER.collection}), COUNTER, InMemoryClaims(), attempts=1)
-    serial = SerialRepository(plain)
-    await plain.create("cnt_1", Change("funding.fund.created", Counter().state()))
-    # One attempt each: racing on the plain repository, most lose.
-    outcomes = await asyncio.gather(*(plain.change("cnt_1", add_one) for _ in range(20)), return_exceptions=True)
-    assert any(isinstance(o, RuleViolation) and o.extensions["retryable"] for o in outcomes)
-    # On the serial one, they queue: every one is recorded with its one attempt.
-    before = (await serial.read("cnt_1")).value
-    await asyncio.gather(*(serial.change("cnt_1", add_one) for _ in range(20)))
-    assert (await serial.read("cnt_1")).value == before + 20
+async def test_racing_changes_of_one_aggregate_in_one_process_queue_instead_of_collide():
+    store = SlowStore({COUNTER.topic: COUNTER.collection})
+    repository = Repository(store, COUNTER, InMemoryClaims(), attempts=1)
+    await repository.create("cnt_1", Change("funding.fund.created", Counter().state()))
+    decisions = 0
+
+    def add_one_counted(counter: Counter) -> Change:
+        nonlocal decisions
+        decisions += 1
+        return add_one(counter)
+
+    # One attempt each, yet every one is recorded: they waited for each other, deciding once each.
+    await asyncio.gather(*(repository.change("cnt_1", add_one_counted) for _ in range(20)))
+    assert (await repository.read("cnt_1")).value == 20 and decisions == 20
+    assert len(repository.locks) == 0  # nothing kept once the burst is over
 
 
-async def test_a_serial_repository_may_take_its_own_number_of_attempts():
-    plain = Repository(SlowStore({COUNTER.topic: COUNTER.collection}), COUNTER, InMemoryClaims())
-    serial = SerialRepository(plain, attempts=3)
-    assert serial.attempts == 3 and plain.attempts == 10 and serial.kind is COUNTER
+async def test_copies_in_other_processes_still_race_and_the_losers_answer_contention():
+    # Two repositories on one store: two copies of the service, each with its own queue.
+    store = SlowStore({COUNTER.topic: COUNTER.collection})
+    here, there = (Repository(store, COUNTER, InMemoryClaims(), attempts=1) for _ in range(2))
+    await here.create("cnt_1", Change("funding.fund.created", Counter().state()))
+    outcomes = await asyncio.gather(
+        *(repository.change("cnt_1", add_one) for _ in range(10) for repository in (here, there)),
+        return_exceptions=True,
+    )
+    lost = [o for o in outcomes if isinstance(o, Exception)]
+    assert lost and all(isinstance(o, Contention) for o in lost)
+    assert (await here.read("cnt_1")).value == len(outcomes) - len(lost)  # the winners, each once
+
+
+async def test_a_repository_may_take_its_own_number_of_attempts():
+    ports = InMemoryPorts("funding")
+    assert ports.register(COUNTER, attempts=3).attempts == 3
+    with pytest.raises(ValueError, match="at least one attempt"):
+        Repository(ports.store, COUNTER, ports.claims, attempts=0)
 
 
 def test_an_instant_has_an_offset_is_kept_in_utc_and_written_as_the_api_writes_it():

@@ -5,17 +5,20 @@ The same behaviour against the real database is in shared/tests/integration."""
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from opp_shared.aggregate import Change, Snapshot
 from opp_shared.clock import ManualClock
-from opp_shared.errors import InvalidInput, NotFound, RuleViolation, StaleVersion
+from opp_shared.errors import Contention, InvalidInput, NotFound, RuleViolation, StaleVersion
 from opp_shared.eventstore import ORPHANED_MARKER_AGE, EventMeta, build_record, outbox_marker
 from opp_shared.relay import Relay
-from opp_shared.repository import CreateRequest, Repository
+from opp_shared.repository import BACKOFF_CAP_SECONDS, CreateRequest, Repository, backoff_seconds
 from opp_shared.testing.fakes import FakeProducerHolder, InMemoryClaims, InMemoryEventStore
-from opp_shared.testing.helpers import unstored_record
+from opp_shared.testing.helpers import assert_problem, unstored_record
 from opp_shared.testing.sample import PARTNER_SAMPLE
+from opp_shared.web.problems import install_problem_handlers
 
 T = "partners.partner"
 
@@ -155,18 +158,45 @@ async def test_nothing_to_do_records_nothing_and_unknown_ids_are_404(store, repo
         await repo.change("ptn_2", lambda s: counted(1))
 
 
-async def test_a_command_that_always_loses_gives_up_with_a_retryable_409(store, repo):
+async def test_a_command_that_always_loses_answers_contention_not_a_rule_violation(store, repo):
     await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
 
     versions = iter(range(1, 100))
+    decisions = 0
 
     def always_beaten(state):
+        nonlocal decisions
+        decisions += 1
         sneak_in(store, next(versions), counted(0))
         return counted(1)
 
-    with pytest.raises(RuleViolation) as caught:
+    with pytest.raises(Contention) as caught:
         await repo.change("ptn_1", always_beaten)
-    assert caught.value.extensions == {"retryable": True}
+    assert not isinstance(caught.value, RuleViolation) and decisions == repo.attempts == 3
+    assert caught.value.status == 503 and caught.value.slug == "contention"
+    assert caught.value.headers == {"Retry-After": "1"} and caught.value.extensions == {"retry_after": 1}
+    assert (await repo.get("ptn_1")).state["count"] == 0  # only the other writers' records
+
+
+async def test_a_command_beaten_a_few_times_is_decided_again_and_recorded(store, repo):
+    await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
+    sneaking = iter([1, 2])  # the versions the other writer's records follow
+
+    def beaten_twice(state):
+        version = next(sneaking, None)
+        if version is not None:
+            sneak_in(store, version, counted(0))
+        return counted(state.count + 1)
+
+    assert (await repo.change("ptn_1", beaten_twice)).version == 4  # two sneaked in, then ours
+
+
+def test_the_wait_after_a_lost_race_is_random_and_grows_up_to_a_cap():
+    for attempt in range(1, 12):
+        waits = [backoff_seconds(attempt) for _ in range(200)]
+        ceiling = min(0.005 * 2**attempt, BACKOFF_CAP_SECONDS)
+        assert all(0 <= w <= ceiling for w in waits)
+        assert max(waits) > ceiling / 2 and len(set(waits)) > 100  # spread over the range, not one value
 
 
 async def test_reads_roll_forward_over_a_projection_that_was_not_written(store, repo):
@@ -420,3 +450,25 @@ async def test_a_handed_off_record_whose_projection_failed_is_projected_before_i
     assert await relay.publish_handed_off() == 1
     assert (await store.documents(T).find_one({"_id": "ptn_a"}))["version"] == 2
     assert sequences_sent(holder, b"ptn_a") == [1, 2]
+
+
+async def test_over_http_a_write_that_always_loses_is_a_503_contention_with_retry_after(store, repo):
+    app = FastAPI()
+    install_problem_handlers(app)
+    await repo.create("ptn_1", Change(f"{T}.registered", {"count": 0}))
+    versions = iter(range(1, 100))
+
+    def always_beaten(state):
+        sneak_in(store, next(versions), counted(0))  # a copy of the service elsewhere records first
+        return counted(1)
+
+    @app.post("/api/v1/counters/{counter_id}/add")
+    async def add(counter_id: str):
+        return (await repo.change(counter_id, always_beaten)).version
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.post("/api/v1/counters/ptn_1/add")
+    body = assert_problem(answer, 503, "contention")
+    assert answer.headers["retry-after"] == "1" and body["retry_after"] == 1
+    assert "changing too often" in body["detail"]

@@ -33,7 +33,6 @@ from funding.store.queries import CallQueries, FundQueries, Queries
 from funding.workers import FOLLOW_UP_TOPICS, agreement_watch, follow_ups, schedule
 from opp_shared.clock import Clock
 from opp_shared.foreign_views import PARTNER_DIRECTORY, ForeignView, PartnerDirectory
-from opp_shared.locks import SerialRepository
 from opp_shared.ports import ServicePorts
 from opp_shared.runtime import ServiceRuntime
 from opp_shared.web.app import create_app as create_service_app
@@ -59,10 +58,10 @@ class Funding:
 
 
 def wire(ports: ServicePorts, settings: FundingSettings) -> Funding:
-    # The two ledgers (a fund's awards, an award's disbursements) take their changes one at a time
-    # per aggregate in this process, with more attempts against copies in other processes.
-    funds = SerialRepository(ports.register(FUND), attempts=settings.ledger_attempts)
-    awards = SerialRepository(ports.register(AWARD), attempts=settings.ledger_attempts)
+    # The two ledgers (a fund's awards, an award's disbursements) take more attempts against
+    # copies of the service in other processes (within one process, changes queue anyway).
+    funds = ports.register(FUND, attempts=settings.ledger_attempts)
+    awards = ports.register(AWARD, attempts=settings.ledger_attempts)
     calls = ports.register(CALL)
     proposals = ports.register(PROPOSAL)
     disbursements = ports.register(DISBURSEMENT)

@@ -15,5 +15,5 @@ class FundingSettings(ServiceSettings):
         ge=1,
         le=1000,
         description="How many times a change of a fund's or an award's ledger is decided again after "
-        "losing a race to another copy of the service, before it answers 409 retryable.",
+        "losing a race to another copy of the service, before it answers 503 contention.",
     )

@@ -35,7 +35,7 @@ from opp_shared.eventstore import (
     record_id,
 )
 from opp_shared.foreign_views import ForeignView, ForeignViewSpec
-from opp_shared.repository import Repository
+from opp_shared.repository import ATTEMPTS, Repository
 from opp_shared.scheduler import Job
 from opp_shared.settings import ProcessPart
 from opp_shared.views import MAX_SEQUENCE_JUMP, check_sequence_jump
@@ -426,9 +426,9 @@ class InMemoryPorts:
         self.records_by_collection: dict[str, InMemoryRecords] = {}
         self.workers: list[tuple[Any, ProcessPart]] = []
 
-    def register(self, kind: AggregateType[S]) -> Repository[S]:
+    def register(self, kind: AggregateType[S], *, attempts: int = ATTEMPTS) -> Repository[S]:
         self.store.own(kind.topic, kind.collection)
-        self.repositories[kind.topic] = Repository(self.store, kind, self.claims)
+        self.repositories[kind.topic] = Repository(self.store, kind, self.claims, attempts=attempts)
         return self.repositories[kind.topic]
 
     def view(self, collection: str, indexes: tuple = ()) -> InMemoryVersionedView:

@@ -10,6 +10,7 @@ every route, from its own operation:
 | the operation has                 | it can answer                          |
 | --------------------------------- | -------------------------------------- |
 | a path under `/api/`              | 503 the database cannot be reached     |
+| ... and a method other than GET   | 503 also: the resource is busy         |
 | a bearer token requirement        | 401, 403, 429                          |
 | a path parameter                  | 404 unknown id                         |
 | any parameter or a body           | 422 invalid input                      |
@@ -71,7 +72,9 @@ class Problem(BaseModel):
     allowed_from: list[str] | None = Field(None, description="409: the statuses this transition starts from")
     conflicting_id: str | None = Field(None, description="409: the resource that already holds the value")
     required_roles: list[str] | None = Field(None, description="403: any of these roles may do this")
-    retry_after: int | None = Field(None, description="429: seconds until the client may try again")
+    retry_after: int | None = Field(
+        None, description="429, 503 `contention`: seconds until the client may try again (as `Retry-After`)"
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class KnownProblem:
     title: str
     detail: str
     members: dict[str, Any] = field(default_factory=dict)
+    # Other problems answered with the same status: then the response shows one example of each.
+    alternatives: tuple[KnownProblem, ...] = ()
 
     def example(self, status: int) -> dict[str, Any]:
         return {
@@ -171,10 +176,44 @@ PROBLEMS: dict[int, KnownProblem] = {
 }
 
 
-def _problem_content(status: int) -> dict[str, Any]:
+# A write can also lose every race for its resource's next version (`errors.Contention`).
+CONTENTION = KnownProblem(
+    "Contention",
+    "The resource is busy: the change lost every race for its next version (`Retry-After`)",
+    "contention",
+    "The resource is busy",
+    "the fund is changing too often right now; try again shortly",
+    {"retry_after": 1},
+)
+WRITE_PROBLEMS: dict[int, KnownProblem] = {
+    **PROBLEMS,
+    503: KnownProblem(
+        "UnavailableOrContention",
+        "The database cannot be reached (`unavailable`), or the resource is busy: the change lost every "
+        "race for its next version (`contention`); both with `Retry-After`",
+        "unavailable",
+        "Service unavailable",
+        "the database cannot be reached; try again shortly",
+        alternatives=(CONTENTION,),
+    ),
+}
+
+
+def known_problem(status: int, method: str) -> KnownProblem:
+    """The shared response documenting a status of an operation (writes can answer more 503s)."""
+    return (PROBLEMS if method == "get" else WRITE_PROBLEMS)[status]
+
+
+def _problem_content(status: int, known: KnownProblem | None = None) -> dict[str, Any]:
     content: dict[str, Any] = {"schema": {"$ref": PROBLEM_REF}}
-    if status in PROBLEMS:
-        content["example"] = PROBLEMS[status].example(status)
+    known = known or PROBLEMS.get(status)
+    if known and known.alternatives:
+        content["examples"] = {
+            problem.slug: {"summary": problem.title, "value": problem.example(status)}
+            for problem in (known, *known.alternatives)
+        }
+    elif known:
+        content["example"] = known.example(status)
     return {PROBLEM_JSON: content}
 
 
@@ -211,15 +250,16 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     for name in FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
     shared = document["components"].setdefault("responses", {})
-    for status, known in PROBLEMS.items():
-        shared[known.name] = {"description": known.description, "content": _problem_content(status)}
+    for status, known in [*PROBLEMS.items(), *WRITE_PROBLEMS.items()]:
+        shared[known.name] = {"description": known.description, "content": _problem_content(status, known)}
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
             if FASTAPI_VALIDATION_SCHEMAS[0] in json.dumps(responses.get("422", {})):
                 del responses["422"]  # FastAPI's own, of a shape the services never send
             for status in sorted(problem_statuses(path, method, operation)):
-                responses.setdefault(str(status), {"$ref": f"#/components/responses/{PROBLEMS[status].name}"})
+                name = known_problem(status, method).name
+                responses.setdefault(str(status), {"$ref": f"#/components/responses/{name}"})
             for response in responses.values():
                 for content in response.get("content", {}).values():
                     if EXAMPLE_KEY in content:

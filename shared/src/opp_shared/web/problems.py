@@ -4,7 +4,8 @@ Each failure answers `application/problem+json` with `type`, `title`,
 `status`, `detail` and, for field-level validation, `errors` (each with a
 JSON pointer into the body, or the name of a parameter). An unexpected
 exception becomes a 500 problem carrying the request id, with the trace in
-the log only; the database being unreachable is a 503 with Retry-After.
+the log only; the database being unreachable is a 503 with Retry-After, and
+so is a write that lost every race for its resource (`errors.Contention`).
 
 A problem says enough to fix the request and no more: at most the first
 `MAX_ERRORS` field errors, with `error_count` saying how many there were;

@@ -26,7 +26,6 @@ from funding.handlers.ledger import change_ledger
 from opp_shared.aggregate import Snapshot
 from opp_shared.clock import Clock, rfc3339
 from opp_shared.errors import VersionConflict
-from opp_shared.locks import SerialRepository
 from opp_shared.money import Money
 from opp_shared.repository import CreateRequest, Repository
 
@@ -34,8 +33,8 @@ from opp_shared.repository import CreateRequest, Repository
 class AwardCommands:
     def __init__(
         self,
-        awards: SerialRepository[Award],
-        funds: SerialRepository[Fund],
+        awards: Repository[Award],
+        funds: Repository[Fund],
         proposals: Repository[Proposal],
         clock: Clock,
         today: Callable[[], date],

@@ -27,7 +27,6 @@ from funding.handlers.calls import existing
 from funding.handlers.ledger import change_ledger
 from opp_shared.aggregate import Snapshot
 from opp_shared.errors import VersionConflict
-from opp_shared.locks import SerialRepository
 from opp_shared.money import Money
 from opp_shared.repository import CreateRequest, Repository
 
@@ -36,8 +35,8 @@ class DisbursementCommands:
     def __init__(
         self,
         disbursements: Repository[Disbursement],
-        awards: SerialRepository[Award],
-        funds: SerialRepository[Fund],
+        awards: Repository[Award],
+        funds: Repository[Fund],
         today: Callable[[], date],
     ) -> None:
         self.repository = disbursements

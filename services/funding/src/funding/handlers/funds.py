@@ -13,15 +13,14 @@ from funding.store.queries import CallQueries, FundQueries
 from opp_shared.aggregate import Snapshot
 from opp_shared.errors import RuleViolation
 from opp_shared.foreign_views import PartnerDirectory
-from opp_shared.locks import SerialRepository
 from opp_shared.money import Money
-from opp_shared.repository import CreateRequest
+from opp_shared.repository import CreateRequest, Repository
 
 
 class FundCommands:
     def __init__(
         self,
-        funds: SerialRepository[Fund],
+        funds: Repository[Fund],
         queries: FundQueries,
         calls: CallQueries,
         partners: PartnerDirectory,
