@@ -9,10 +9,13 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit lint format token seed bench install lock asyncapi generate replay
+.PHONY: up up-cluster chaos down status test test-unit lint format token seed bench install lock asyncapi generate replay
 
 up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
+
+up-cluster:  ## as up, with Kafka as a three-broker KRaft cluster (replication factor 3, min.insync.replicas 2)
+	OPP_STACK_KAFKA_BROKERS=3 $(STACK) up
 
 down:  ## stop the services and the servers (data is kept in .data/)
 	$(STACK) down
