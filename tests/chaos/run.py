@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--load-seconds", type=float, default=6.0, help="load before and after each fault (default 6)")
     p.add_argument("--down-seconds", type=float, default=3.0, help="how long a killed part stays dead (default 3)")
     p.add_argument("--writers", type=int, default=4, help="concurrent HTTP writers (default 4)")
-    p.add_argument("--rate", type=float, default=5.0, help="changes per second the writers attempt in all (default 5)")
+    p.add_argument("--rate", type=float, default=2.0, help="changes per second the writers attempt in all (default 2)")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of every part)")
     return p.parse_args(argv)
 
