@@ -24,9 +24,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from chaos import Result, run, table  # noqa: E402
+from chaos import Ack, Result, Row, Scenario, run, table  # noqa: E402
 
 OUT = HERE / "out"
+BIN_SECONDS = 5
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--writers", type=int, default=4, help="concurrent HTTP writers (default 4)")
     p.add_argument("--rate", type=float, default=2.0, help="changes per second the writers attempt in all (default 2)")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of every part)")
+    p.add_argument("--replot", type=Path, help="draw the plot of a run's JSON again, measuring nothing")
     return p.parse_args(argv)
 
 
@@ -60,19 +62,21 @@ def plot(result: Result, path: Path) -> bool:
         return False
     figure, (timeline, recovery) = plt.subplots(2, 1, figsize=(11, 7.5), gridspec_kw={"height_ratios": [3, 2]})
     end = max((a.at for a in result.acks), default=1.0)
-    seconds = list(range(int(end) + 1))
-    per_second = [0] * len(seconds)
+    bins = [0] * (int(end // BIN_SECONDS) + 1)  # acknowledged changes per bin of BIN_SECONDS
     for ack in result.acks:
-        per_second[int(ack.at)] += 1
-    timeline.plot(seconds, per_second, color="tab:blue", linewidth=1)
+        bins[int(ack.at // BIN_SECONDS)] += 1
+    starts = [i * BIN_SECONDS for i in range(len(bins))]
+    timeline.step(starts, [n / BIN_SECONDS for n in bins], where="post", color="tab:blue", linewidth=1.2)
     for scenario in result.scenarios:
         if scenario.killed_at is None:
             continue
         recovered = scenario.recovered_at or end
         timeline.axvspan(scenario.killed_at, recovered, color="tab:red", alpha=0.15)
-        timeline.text(scenario.killed_at, max(per_second or [1]) * 1.02, scenario.name, fontsize=8, rotation=30)
+        timeline.text(
+            scenario.killed_at, 0.97, scenario.name, transform=timeline.get_xaxis_transform(), va="top", fontsize=8
+        )
     timeline.set_xlabel("seconds since the load started (shaded: from the kill until a new change has every effect)")
-    timeline.set_ylabel("acknowledged changes per second")
+    timeline.set_ylabel(f"acknowledged changes/s ({BIN_SECONDS} s bins)")
     shape = f"{result.brokers} Kafka broker(s), {result.copies} copy(ies) of each service part"
     timeline.set_title(f"Acknowledged writes under SIGKILL ({shape})")
 
@@ -88,8 +92,26 @@ def plot(result: Result, path: Path) -> bool:
     return True
 
 
+def replot(path: Path) -> int:
+    document = json.loads(path.read_text())
+    result = Result(
+        rows=[Row(**row) for row in document["rows"]],
+        acks=[Ack(**ack) for ack in document["acks"]],
+        scenarios=[Scenario(**scenario) for scenario in document["scenarios"]],
+        brokers=document["brokers"],
+        copies=document["copies"],
+        seconds=document["seconds"],
+    )
+    print(table(result.rows))
+    if plot(result, path.with_suffix(".png")):
+        print(f"chaos: plot in {path.with_suffix('.png')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.replot:
+        return replot(args.replot)
     copies = args.copies or (2 if args.brokers > 1 else 1)
     faults = args.faults.split(",") if args.faults else None
     folder = Path(tempfile.mkdtemp(prefix="opp-chaos-"))
