@@ -99,6 +99,19 @@ def test_three_brokers_are_three_voters_with_three_replicas_and_two_in_sync(no_s
     assert servers.specs()["partners"].env(cfg)["OPP_KAFKA_REPLICATION_FACTOR"] == "3"
 
 
+def test_a_data_dir_keeps_the_kafka_node_count_it_was_formatted_with(tmp_path):
+    single = StackConfig(data_dir=tmp_path)
+    cluster = StackConfig(data_dir=tmp_path, kafka_brokers=3)
+    single.kafka_log_dirs.mkdir(parents=True)
+    (single.kafka_log_dirs / "meta.properties").write_text("cluster.id=x\n")  # a single node of before
+    with pytest.raises(StackError, match="has 1 node\\(s\\), not 3"):
+        servers._prepare_kafka(cluster, 2)
+    single.kafka_cluster_file.write_text("cluster.id=x\nbrokers=3\n")
+    with pytest.raises(StackError, match="has 3 node\\(s\\), not 1"):
+        servers._prepare_kafka(single)
+    assert not cluster.kafka_node_dir(2).exists(), "refused before writing anything"
+
+
 @pytest.mark.parametrize(
     "values",
     [{"kafka_brokers": 0}, {"kafka_brokers": 9}, {"kafka_brokers": 1, "kafka_replication_factor": 3}],

@@ -120,7 +120,26 @@ def kafka_properties(cfg: StackConfig, node: int = 1) -> str:
     )
 
 
+def _recorded_kafka_cluster(cfg: StackConfig) -> dict[str, str]:
+    """The cluster id and node count this data dir's Kafka was formatted with ({} when new); a
+    StackError if they are not the configured ones (the voters are in each node's metadata log)."""
+    path = cfg.kafka_cluster_file
+    if path.exists():
+        recorded = dict(line.split("=", 1) for line in path.read_text().split())
+    elif (cfg.kafka_log_dirs / "meta.properties").exists():
+        recorded = {"brokers": "1"}  # formatted before the node count was recorded: a single node
+    else:
+        return {}
+    if int(recorded["brokers"]) != cfg.kafka_brokers:
+        raise StackError(
+            f"the Kafka of {cfg.data_dir} has {recorded['brokers']} node(s), not {cfg.kafka_brokers}: "
+            f"use another data dir ({variable('data_dir')}) or remove its kafka* folders and {path.name}"
+        )
+    return recorded
+
+
 def _prepare_kafka(cfg: StackConfig, node: int = 1) -> None:
+    _recorded_kafka_cluster(cfg)  # refuses a data dir of another node count before anything starts
     node_dir = cfg.kafka_node_dir(node)
     log_dirs = node_dir / "logs"
     log_dirs.mkdir(parents=True, exist_ok=True)
@@ -145,25 +164,14 @@ def _kafka_cluster_id(cfg: StackConfig, storage_tool: list[str]) -> str:
     """The id every node of this data dir's Kafka is formatted with: made once, kept in a file with
     the node count, so that a cluster's nodes agree and a data dir formatted for one node count is
     not started with another (the voters are part of each node's metadata log)."""
-    path = cfg.kafka_cluster_file
-    if path.exists():
-        recorded = dict(line.split("=", 1) for line in path.read_text().split())
-        if int(recorded["brokers"]) != cfg.kafka_brokers:
-            raise StackError(
-                f"the Kafka of {cfg.data_dir} has {recorded['brokers']} node(s), not {cfg.kafka_brokers}: "
-                f"use another data dir ({variable('data_dir')}) or remove its kafka* folders and {path.name}"
-            )
+    recorded = _recorded_kafka_cluster(cfg)
+    if recorded:
         return recorded["cluster.id"]
-    if cfg.kafka_brokers > 1 and (cfg.kafka_log_dirs / "meta.properties").exists():
-        raise StackError(
-            f"the Kafka of {cfg.data_dir} is a single node: use another data dir ({variable('data_dir')}) "
-            f"for a {cfg.kafka_brokers}-broker cluster"
-        )
     result = subprocess.run([*storage_tool, "random-uuid"], check=False, capture_output=True, text=True)
     if result.returncode != 0:
         raise StackError(f"making a Kafka cluster id failed:\n{result.stdout}{result.stderr}")
     cluster_id = result.stdout.split()[-1]
-    path.write_text(f"cluster.id={cluster_id}\nbrokers={cfg.kafka_brokers}\n")
+    cfg.kafka_cluster_file.write_text(f"cluster.id={cluster_id}\nbrokers={cfg.kafka_brokers}\n")
     return cluster_id
 
 
