@@ -101,9 +101,10 @@ class Row:
     scenario: str
     acknowledged: int
     refused: int
-    lost: int
+    lost: int  # changes not published, or an effect missing, when the check gave up
     duplicated: int
     recover_seconds: float | None
+    unpublished: int = 0  # of `lost`: changes still without a Kafka record (in the outbox, or gone)
     effects: int = 0  # effects found as expected (publications, inbox entries, view entries): the check bites
     problems: list[str] = field(default_factory=list)
 
@@ -418,12 +419,13 @@ async def verify(platform: Platform, load: Load, scenarios: list[Scenario]) -> l
     rows = []
     for scenario in scenarios:
         acks = [a for a in load.acks if a.scenario == scenario.name]
-        lost, duplicated, effects, problems = 0, 0, 0, []
+        lost, unpublished, duplicated, effects, problems = 0, 0, 0, 0, []
         for ack in acks:
             change = (ack.topic, ack.subject, ack.version)
             ids = published.get(change, {})
             if not ids:
                 lost += 1
+                unpublished += 1
                 problems.append(f"not published: {ack.topic} {ack.subject} v{ack.version}")
                 continue
             effects += 1
@@ -456,7 +458,17 @@ async def verify(platform: Platform, load: Load, scenarios: list[Scenario]) -> l
                     lost += 1
                     problems.append(f"{service}'s {view} lacks {ack.subject} v{ack.version}")
         rows.append(
-            Row(scenario.name, len(acks), scenario.refused, lost, duplicated, scenario.recover_seconds, problems)
+            Row(
+                scenario=scenario.name,
+                acknowledged=len(acks),
+                refused=scenario.refused,
+                lost=lost,
+                duplicated=duplicated,
+                recover_seconds=scenario.recover_seconds,
+                unpublished=unpublished,
+                effects=effects,
+                problems=problems,
+            )
         )
     return rows
 
@@ -534,7 +546,15 @@ async def run(
     return Result(rows, load.acks, scenarios, brokers, copies, time.monotonic() - started)
 
 
-COLUMNS = ("scenario", "acknowledged", "refused", "lost", "duplicated effects", "time to recover")
+COLUMNS = (
+    "scenario",
+    "acknowledged",
+    "refused",
+    "lost",
+    "of which unpublished",
+    "duplicated effects",
+    "time to recover",
+)
 
 
 def table(rows: list[Row]) -> str:
@@ -545,7 +565,7 @@ def table(rows: list[Row]) -> str:
         recover = "-" if row.scenario == "baseline" else "not recovered"
         if row.recover_seconds is not None:
             recover = f"{row.recover_seconds:.1f} s"
-        cells = [row.scenario, row.acknowledged, row.refused, row.lost, row.duplicated, recover]
+        cells = [row.scenario, row.acknowledged, row.refused, row.lost, row.unpublished, row.duplicated, recover]
         lines.append(
             "  ".join(
                 str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
