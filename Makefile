@@ -9,10 +9,13 @@ VENV := .venv/bin
 ROLE ?= admin
 SUB ?=
 
-.PHONY: up down status test test-unit lint format token seed bench install lock asyncapi generate replay
+.PHONY: up up-cluster chaos chaos-cluster down status test test-unit lint format token seed bench install lock asyncapi generate replay
 
 up:  ## install everything, start Kafka, FerretDB and the services, wait until ready
 	$(STACK) up
+
+up-cluster:  ## as up, with Kafka as a three-broker KRaft cluster (replication factor 3, min.insync.replicas 2)
+	OPP_STACK_KAFKA_BROKERS=3 $(STACK) up
 
 down:  ## stop the services and the servers (data is kept in .data/)
 	$(STACK) down
@@ -50,6 +53,16 @@ bench:  ## benchmarks against a stack of their own: print figures, write them (l
 	$(STACK) install all
 	.cache/tools/bin/uv sync --frozen --all-packages --group bench --quiet
 	$(VENV)/python bench/run.py
+
+chaos:  ## fault injection on a stack of its own: load, SIGKILL of each service, Kafka and FerretDB; table and plot in tests/chaos/out/
+	$(STACK) install all
+	.cache/tools/bin/uv sync --frozen --all-packages --group bench --quiet
+	$(VENV)/python tests/chaos/run.py $(CHAOS_ARGS)
+
+chaos-cluster:  ## the same with three Kafka brokers (one killed at a time) and each service as API and worker copies
+	$(STACK) install all
+	.cache/tools/bin/uv sync --frozen --all-packages --group bench --quiet
+	$(VENV)/python tests/chaos/run.py --brokers 3 $(CHAOS_ARGS)
 
 lock:  ## re-resolve uv.lock after changing a pyproject.toml
 	.cache/tools/bin/uv lock

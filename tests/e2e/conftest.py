@@ -2,22 +2,7 @@
 
 import pytest
 
-from opp_shared.testing.processes import ServiceProcess
-
-
-def service_env(servers, namespace, service, **env):
-    """A service's settings against the test's servers, isolated by `namespace` (its database and topics)."""
-    values = {
-        "OPP_MONGO_URL": servers.mongo_url,
-        "OPP_MONGO_DATABASE": f"{namespace}_{service}",
-        "OPP_KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap,
-        "OPP_KAFKA_NAMESPACE": f"{namespace}.",
-        "OPP_KAFKA_TOPIC_PARTITIONS": "2",
-        "OPP_RELAY_POLL_SECONDS": "0.2",
-        "OPP_LOG_JSON": "false",
-    }
-    values.update({k: str(v) for k, v in env.items()})
-    return values
+from opp_shared.testing.processes import ServiceProcess, service_env
 
 
 @pytest.fixture

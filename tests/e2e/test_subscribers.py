@@ -17,8 +17,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka_event
 
 from opp_shared.mongo import connect
 from opp_shared.testing.helpers import auth, eventually, read_topic
-
-from .conftest import service_env
+from opp_shared.testing.processes import service_env
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from opp_shared.testing.helpers import auth
-from opp_shared.testing.processes import ServiceProcess, free_port
+from opp_shared.testing.processes import ServiceProcess, free_port, service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "deploy" / "seed" / "seed.py"
@@ -34,17 +34,13 @@ def load_seed() -> ModuleType:
 
 
 def start(service, servers, namespace, tmp_path):
-    env = {
-        "OPP_MONGO_URL": servers.mongo_url,
-        "OPP_MONGO_DATABASE": f"{namespace}_{service}",
-        "OPP_KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap,
-        "OPP_KAFKA_NAMESPACE": f"{namespace}.",
-        "OPP_KAFKA_TOPIC_PARTITIONS": "2",
-        "OPP_RELAY_POLL_SECONDS": "0.2",
-        "OPP_SCHEDULER_INTERVAL_SECONDS": "1",  # so that the reminders fire while the test looks
-        "OPP_LEASE_SLOT_SECONDS": "2",
-        "OPP_LOG_JSON": "false",
-    }
+    env = service_env(
+        servers,
+        namespace,
+        service,
+        OPP_SCHEDULER_INTERVAL_SECONDS=1,  # so that the reminders fire while the test looks
+        OPP_LEASE_SLOT_SECONDS=2,
+    )
     process = ServiceProcess(service, env, tmp_path).start()
     try:
         process.wait_until()

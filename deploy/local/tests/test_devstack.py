@@ -62,12 +62,63 @@ def test_ports_are_named_as_the_pid_files_and_variables_name_them(tmp_path):
 
 def test_the_groups_follow_the_manifest():
     assert servers.select("services") == list(PORTS)
-    assert servers.select("all") == ["kafka", "ferretdb", "mailpit", *PORTS, "gateway"]
+    kafka = ["kafka", "kafka-2", "kafka-3", "kafka-4", "kafka-5"]  # those beyond the broker count stay stopped
+    assert servers.select("all") == [*kafka, "ferretdb", "mailpit", *PORTS, "gateway"]
     assert servers.select("mail") == ["mailpit"]
     assert servers.select("gateway") == ["gateway"], "started after the services it routes to"
-    assert list(servers.specs()) == ["kafka", "ferretdb", "mailpit", *PORTS, "gateway"]
+    assert list(servers.specs()) == [*kafka, "ferretdb", "mailpit", *PORTS, "gateway"]
     with pytest.raises(StackError, match="unknown name"):
         servers.select("nosuch")
+
+
+def test_a_single_kafka_node_is_what_it_always_was(tmp_path):
+    cfg = StackConfig(data_dir=tmp_path, kafka_port=9092, kafka_controller_port=9093)
+    assert cfg.kafka_bootstrap == "127.0.0.1:9092"
+    assert (cfg.kafka_replication_factor, cfg.kafka_min_insync_replicas) == (1, 1)
+    properties = servers.kafka_properties(cfg)
+    assert "node.id=1\n" in properties and "controller.quorum.voters=1@127.0.0.1:9093\n" in properties
+    assert "default.replication.factor=1\n" in properties and "min.insync.replicas=1\n" in properties
+    assert f"log.dirs={tmp_path / 'kafka' / 'logs'}\n" in properties
+    assert not servers.kafka_node_in_use(cfg, "kafka-2") and servers.kafka_node_in_use(cfg, "ferretdb")
+
+
+def test_three_brokers_are_three_voters_with_three_replicas_and_two_in_sync(no_stack_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPP_STACK_KAFKA_BROKERS", "3")
+    cfg = StackConfig.from_env(data_dir=tmp_path, kafka_port=9092, kafka_controller_port=9093)
+    assert cfg.kafka_bootstrap == "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
+    assert (cfg.kafka_replication_factor, cfg.kafka_min_insync_replicas) == (3, 2)
+    assert servers.kafka_node_in_use(cfg, "kafka-3") and not servers.kafka_node_in_use(cfg, "kafka-4")
+    properties = servers.kafka_properties(cfg, 3)
+    voters = "1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097"
+    assert "node.id=3\n" in properties and f"controller.quorum.voters={voters}\n" in properties
+    assert "listeners=PLAINTEXT://127.0.0.1:9096,CONTROLLER://127.0.0.1:9097\n" in properties
+    assert f"log.dirs={tmp_path / 'kafka-3' / 'logs'}\n" in properties
+    for setting in ("default.replication.factor=3", "offsets.topic.replication.factor=3", "min.insync.replicas=2"):
+        assert setting + "\n" in properties
+    # The services create their topics with the cluster's replication factor.
+    assert servers.specs()["partners"].env(cfg)["OPP_KAFKA_REPLICATION_FACTOR"] == "3"
+
+
+def test_a_data_dir_keeps_the_kafka_node_count_it_was_formatted_with(tmp_path):
+    single = StackConfig(data_dir=tmp_path)
+    cluster = StackConfig(data_dir=tmp_path, kafka_brokers=3)
+    single.kafka_log_dirs.mkdir(parents=True)
+    (single.kafka_log_dirs / "meta.properties").write_text("cluster.id=x\n")  # a single node of before
+    with pytest.raises(StackError, match="has 1 node\\(s\\), not 3"):
+        servers._prepare_kafka(cluster, 2)
+    single.kafka_cluster_file.write_text("cluster.id=x\nbrokers=3\n")
+    with pytest.raises(StackError, match="has 3 node\\(s\\), not 1"):
+        servers._prepare_kafka(single)
+    assert not cluster.kafka_node_dir(2).exists(), "refused before writing anything"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"kafka_brokers": 0}, {"kafka_brokers": 9}, {"kafka_brokers": 1, "kafka_replication_factor": 3}],
+)
+def test_impossible_kafka_shapes_are_refused(tmp_path, values):
+    with pytest.raises(StackError, match="Kafka|BROKERS"):
+        StackConfig(data_dir=tmp_path, **values)
 
 
 def write_manifest(tmp_path: Path, text: str) -> Path:

@@ -12,7 +12,13 @@ Usage (from anywhere; stdlib only, so it runs before any virtualenv exists)::
 
 WHICH is `servers` (Kafka and FerretDB, the default), `services` (every service
 of services/manifest.toml, run from the project's virtualenv), `gateway` (all of
-them behind one origin), `all`, or one name: kafka, ferretdb, mailpit, or a service's.
+them behind one origin), `all`, or one name: kafka (kafka-2, kafka-3 of a cluster),
+ferretdb, mailpit, or a service's.
+
+OPP_STACK_KAFKA_BROKERS=3 (or --kafka-brokers 3) runs Kafka as a three-node KRaft cluster
+(each node a broker and a voter; node n on OPP_STACK_KAFKA_PORT + 2(n-1) and
+OPP_STACK_KAFKA_CONTROLLER_PORT + 2(n-1)), topics with three replicas and
+min.insync.replicas 2; a data dir holds one kind of Kafka or the other.
 
 Every port moves with a variable: OPP_STACK_KAFKA_PORT, OPP_STACK_KAFKA_CONTROLLER_PORT,
 OPP_STACK_MONGO_PORT, OPP_STACK_FERRETDB_DEBUG_PORT, OPP_STACK_MAILPIT_SMTP_PORT,
@@ -46,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         "--kafka-controller-port",
         type=int,
         help="Kafka KRaft controller (OPP_STACK_KAFKA_CONTROLLER_PORT, default 9093)",
+    )
+    options.add_argument(
+        "--kafka-brokers",
+        type=int,
+        help="Kafka nodes, each a broker and a KRaft voter (OPP_STACK_KAFKA_BROKERS, default 1; 3 for a cluster)",
     )
     options.add_argument("--mongo-port", type=int, help="FerretDB MongoDB port (OPP_STACK_MONGO_PORT, default 27017)")
     options.add_argument(
@@ -94,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir,
             kafka_port=args.kafka_port,
             kafka_controller_port=args.kafka_controller_port,
+            kafka_brokers=args.kafka_brokers,
             mongo_port=args.mongo_port,
             ferretdb_debug_port=args.ferretdb_debug_port,
             timeout=args.timeout,

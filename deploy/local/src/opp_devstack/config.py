@@ -6,6 +6,10 @@ command-line flag); a flag or an explicit argument wins over the variable:
     data_dir               OPP_STACK_DATA_DIR               <repo>/.data
     kafka_port             OPP_STACK_KAFKA_PORT             9092
     kafka_controller_port  OPP_STACK_KAFKA_CONTROLLER_PORT  9093
+    kafka_brokers          OPP_STACK_KAFKA_BROKERS          1 (3: a KRaft cluster; node n listens on
+                                                            kafka_port + 2(n-1), controller_port + 2(n-1))
+    kafka_replication_factor  OPP_STACK_KAFKA_REPLICATION_FACTOR  the broker count, at most 3
+    kafka_min_insync_replicas OPP_STACK_KAFKA_MIN_INSYNC_REPLICAS one less than the replication factor, at least 1
     mongo_port             OPP_STACK_MONGO_PORT             27017
     ferretdb_debug_port    OPP_STACK_FERRETDB_DEBUG_PORT    8088
     mailpit_smtp_port      OPP_STACK_MAILPIT_SMTP_PORT      1025
@@ -18,7 +22,9 @@ command-line flag); a flag or an explicit argument wins over the variable:
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import random
 import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +32,10 @@ from pathlib import Path
 from opp_devstack import manifest
 from opp_devstack.common import REPO_ROOT, StackError
 
+# Kafka nodes the stack knows how to run (kafka, kafka-2, ...); three is the cluster of `make up-cluster`.
+MAX_KAFKA_BROKERS = 5
+
+KAFKA_SETTINGS = ("kafka_brokers", "kafka_replication_factor", "kafka_min_insync_replicas")
 SERVER_PORTS = (
     "kafka_port",
     "kafka_controller_port",
@@ -60,6 +70,14 @@ class StackConfig:
     data_dir: Path = REPO_ROOT / ".data"
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
+    # Combined broker+controller nodes, all voters. Node n (from 1) listens on kafka_port + 2(n-1)
+    # and kafka_controller_port + 2(n-1), so the defaults are 9092/9093, 9094/9095, 9096/9097.
+    kafka_brokers: int = 1
+    # None: the broker count (at most 3), and one less than that (at least 1), so that a
+    # three-broker cluster keeps accepting writes with one broker down and never acknowledges
+    # a write held by one broker only.
+    kafka_replication_factor: int | None = None
+    kafka_min_insync_replicas: int | None = None
     mongo_port: int = 27017
     ferretdb_debug_port: int = 8088
     mailpit_smtp_port: int = 1025
@@ -79,12 +97,25 @@ class StackConfig:
         if unknown:
             raise StackError(f"no service {', '.join(unknown)} in {manifest.MANIFEST}")
         object.__setattr__(self, "service_ports", {**defaults, **self.service_ports})
+        if not 1 <= self.kafka_brokers <= MAX_KAFKA_BROKERS:
+            brokers = variable("kafka_brokers")
+            raise StackError(f"{brokers}: from 1 to {MAX_KAFKA_BROKERS} brokers, not {self.kafka_brokers}")
+        replication = self.kafka_replication_factor or min(self.kafka_brokers, 3)
+        min_insync = self.kafka_min_insync_replicas or max(replication - 1, 1)
+        if not 1 <= min_insync <= replication <= self.kafka_brokers:
+            raise StackError(
+                f"Kafka: need 1 <= min.insync.replicas ({min_insync}) <= replication factor ({replication}) "
+                f"<= brokers ({self.kafka_brokers})"
+            )
+        object.__setattr__(self, "kafka_replication_factor", replication)
+        object.__setattr__(self, "kafka_min_insync_replicas", min_insync)
 
     @classmethod
     def from_env(cls, **overrides: object) -> StackConfig:
         """Defaults, overridden by OPP_STACK_* variables, overridden by non-None arguments."""
         values: dict[str, object] = {}
-        for name, convert in (("data_dir", Path), ("timeout", float), *((port, int) for port in SERVER_PORTS)):
+        settings = (("data_dir", Path), ("timeout", float), *((name, int) for name in KAFKA_SETTINGS))
+        for name, convert in (*settings, *((port, int) for port in SERVER_PORTS)):
             value = _from_env(name, convert)
             if value is not None:
                 values[name] = value
@@ -112,8 +143,17 @@ class StackConfig:
         return dataclasses.replace(self, **servers, service_ports={**self.service_ports, **services})  # type: ignore[arg-type]
 
     @property
+    def kafka_nodes(self) -> range:
+        """The Kafka node ids: 1, or 1, 2, 3 for a cluster."""
+        return range(1, self.kafka_brokers + 1)
+
+    def kafka_node_ports(self, node: int) -> tuple[int, int]:
+        """Where Kafka node `node` listens: its client port and its controller port."""
+        return self.kafka_port + 2 * (node - 1), self.kafka_controller_port + 2 * (node - 1)
+
+    @property
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return ",".join(f"127.0.0.1:{self.kafka_node_ports(node)[0]}" for node in self.kafka_nodes)
 
     @property
     def mongo_url(self) -> str:
@@ -130,15 +170,24 @@ class StackConfig:
 
     @property
     def kafka_dir(self) -> Path:
-        return self.data_dir / "kafka"
+        return self.kafka_node_dir(1)
 
     @property
     def kafka_log_dirs(self) -> Path:
-        return self.kafka_dir / "logs"
+        return self.kafka_node_dir(1) / "logs"
 
     @property
     def kafka_properties(self) -> Path:
-        return self.kafka_dir / "server.properties"
+        return self.kafka_node_dir(1) / "server.properties"
+
+    def kafka_node_dir(self, node: int) -> Path:
+        """Node 1 keeps kafka/ (as a single node always has); node n of a cluster kafka-<n>/."""
+        return self.data_dir / ("kafka" if node == 1 else f"kafka-{node}")
+
+    @property
+    def kafka_cluster_file(self) -> Path:
+        """The cluster id every node was formatted with, and how many nodes there are."""
+        return self.data_dir / "kafka-cluster.properties"
 
     @property
     def ferretdb_dir(self) -> Path:
@@ -171,3 +220,27 @@ def free_ports(count: int) -> list[int]:
     finally:
         for s in sockets:
             s.close()
+
+
+def port_free(port: int) -> bool:
+    # SO_REUSEADDR as the servers use it: a socket in TIME_WAIT does not count
+    # as taken, a listener (on 127.0.0.1 or 0.0.0.0) does.
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            if e.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def free_port_block(count: int, attempts: int = 200) -> int:
+    """The first of `count` consecutive ports that are free right now: a Kafka cluster's nodes
+    listen on ports that follow from the first node's (StackConfig.kafka_node_ports)."""
+    for _ in range(attempts):
+        first = random.randrange(20000, 60000 - count)
+        if all(port_free(port) for port in range(first, first + count)):
+            return first
+    raise StackError(f"found no {count} consecutive free ports")

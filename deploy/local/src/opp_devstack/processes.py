@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -95,20 +93,6 @@ def write_pid_file(cfg: StackConfig, server: str, pid: int, ports: dict[str, int
     tmp.replace(cfg.pid_file(server))
 
 
-def port_free(port: int) -> bool:
-    # SO_REUSEADDR as the servers use it: a socket in TIME_WAIT does not count
-    # as taken, a listener (on 127.0.0.1 or 0.0.0.0) does.
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError as e:
-            if e.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
-
-
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     try:
         with open(path, errors="replace") as f:
@@ -117,14 +101,14 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
         return ""
 
 
-def _kill_group(pid: int, sig: int) -> None:
+def signal_group(pid: int, sig: int) -> None:
     # The server leads its own session/process group (start_new_session=True):
     # signal the whole group so that no child outlives it.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
 
 
-def _wait_gone(pid: int, seconds: float) -> bool:
+def wait_gone(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if not alive(pid):
@@ -135,11 +119,11 @@ def _wait_gone(pid: int, seconds: float) -> bool:
 
 def terminate(pid: int, grace: float = STOP_GRACE_SECONDS) -> None:
     """SIGTERM to the server's process group; SIGKILL if it is still there after `grace` seconds."""
-    _kill_group(pid, signal.SIGTERM)
-    if not _wait_gone(pid, grace):
+    signal_group(pid, signal.SIGTERM)
+    if not wait_gone(pid, grace):
         say(f"    pid {pid} still running after {grace:.0f} s: SIGKILL")
-        _kill_group(pid, signal.SIGKILL)
-        if not _wait_gone(pid, 10):
+        signal_group(pid, signal.SIGKILL)
+        if not wait_gone(pid, 10):
             raise StackError(f"pid {pid} survived SIGKILL")
     # Whatever else is left in its process group goes too.
-    _kill_group(pid, signal.SIGKILL)
+    signal_group(pid, signal.SIGKILL)

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import signal
 import string
 import subprocess
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from opp_devstack import manifest, probes
 from opp_devstack.common import REPO_ROOT, VENV_PYTHON, StackError, say
-from opp_devstack.config import StackConfig, variable
+from opp_devstack.config import MAX_KAFKA_BROKERS, StackConfig, port_free, variable
 from opp_devstack.install import (
     FERRETDB_BIN,
     FERRETDB_VERSION,
@@ -49,14 +50,17 @@ from opp_devstack.processes import (
     alive,
     cmdline,
     file_lock,
-    port_free,
     read_pid_file,
+    signal_group,
     tail,
     terminate,
+    wait_gone,
     write_pid_file,
 )
 
-SERVERS = ("kafka", "ferretdb")
+# Kafka's nodes: kafka alone by default; kafka, kafka-2 and kafka-3 for a three-broker cluster.
+KAFKA_NODES = tuple("kafka" if node == 1 else f"kafka-{node}" for node in range(1, MAX_KAFKA_BROKERS + 1))
+SERVERS = (*KAFKA_NODES, "ferretdb")
 # Started by `make up` (not by the tests' fixtures, which bring their own SMTP server).
 MAIL = ("mailpit",)
 # Started by `make up` after the services: all of them behind one origin.
@@ -86,6 +90,8 @@ class Server:
     ready: Callable[[StackConfig], bool]
     logs: Callable[[StackConfig], list[Path]]  # shown when start fails
     address: Callable[[StackConfig], str]
+    # The ports it listens on, when they are not those of port_names (a Kafka node of a cluster).
+    listen_ports: Callable[[StackConfig], dict[str, int]] | None = None
 
 
 # ---- Kafka ----
@@ -99,31 +105,77 @@ def _kafka_classpath() -> str:
     return f"{KAFKA_LIBS}/*"
 
 
-def _prepare_kafka(cfg: StackConfig) -> None:
-    cfg.kafka_log_dirs.mkdir(parents=True, exist_ok=True)
-    # Rendered on every start, so that other ports on an existing data dir work.
-    text = string.Template(KAFKA_TEMPLATE.read_text()).substitute(
-        port=cfg.kafka_port, controller_port=cfg.kafka_controller_port, log_dirs=cfg.kafka_log_dirs
+def kafka_properties(cfg: StackConfig, node: int = 1) -> str:
+    """The server.properties of Kafka node `node` (from 1)."""
+    port, controller_port = cfg.kafka_node_ports(node)
+    voters = ",".join(f"{n}@127.0.0.1:{cfg.kafka_node_ports(n)[1]}" for n in cfg.kafka_nodes)
+    return string.Template(KAFKA_TEMPLATE.read_text()).substitute(
+        node_id=node,
+        voters=voters,
+        port=port,
+        controller_port=controller_port,
+        log_dirs=cfg.kafka_node_dir(node) / "logs",
+        replication_factor=cfg.kafka_replication_factor,
+        min_insync_replicas=cfg.kafka_min_insync_replicas,
     )
-    cfg.kafka_properties.write_text(text)
-    if (cfg.kafka_log_dirs / "meta.properties").exists():
-        return  # formatted before: keep the cluster id and the data
-    say(f"==> formatting Kafka storage in {cfg.kafka_log_dirs} (new data dir)")
-    storage_tool = [_java(), "-cp", _kafka_classpath(), "kafka.tools.StorageTool"]
-    result = subprocess.run([*storage_tool, "random-uuid"], check=False, capture_output=True, text=True)
-    if result.returncode == 0:
-        cluster_id = result.stdout.split()[-1]
-        result = subprocess.run(
-            [*storage_tool, "format", "-t", cluster_id, "-c", str(cfg.kafka_properties)],
-            check=False,
-            capture_output=True,
-            text=True,
+
+
+def _recorded_kafka_cluster(cfg: StackConfig) -> dict[str, str]:
+    """The cluster id and node count this data dir's Kafka was formatted with ({} when new); a
+    StackError if they are not the configured ones (the voters are in each node's metadata log)."""
+    path = cfg.kafka_cluster_file
+    if path.exists():
+        recorded = dict(line.split("=", 1) for line in path.read_text().split())
+    elif (cfg.kafka_log_dirs / "meta.properties").exists():
+        recorded = {"brokers": "1"}  # formatted before the node count was recorded: a single node
+    else:
+        return {}
+    if int(recorded["brokers"]) != cfg.kafka_brokers:
+        raise StackError(
+            f"the Kafka of {cfg.data_dir} has {recorded['brokers']} node(s), not {cfg.kafka_brokers}: "
+            f"use another data dir ({variable('data_dir')}) or remove its kafka* folders and {path.name}"
         )
+    return recorded
+
+
+def _prepare_kafka(cfg: StackConfig, node: int = 1) -> None:
+    _recorded_kafka_cluster(cfg)  # refuses a data dir of another node count before anything starts
+    node_dir = cfg.kafka_node_dir(node)
+    log_dirs = node_dir / "logs"
+    log_dirs.mkdir(parents=True, exist_ok=True)
+    # Rendered on every start, so that other ports on an existing data dir work.
+    properties = node_dir / "server.properties"
+    properties.write_text(kafka_properties(cfg, node))
+    if (log_dirs / "meta.properties").exists():
+        return  # formatted before: keep the cluster id and the data
+    say(f"==> formatting Kafka storage in {log_dirs} (new data dir)")
+    storage_tool = [_java(), "-cp", _kafka_classpath(), "kafka.tools.StorageTool"]
+    result = subprocess.run(
+        [*storage_tool, "format", "-t", _kafka_cluster_id(cfg, storage_tool), "-c", str(properties)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise StackError(f"formatting the Kafka storage failed:\n{result.stdout}{result.stderr}")
 
 
-def _kafka_command(cfg: StackConfig) -> list[str]:
+def _kafka_cluster_id(cfg: StackConfig, storage_tool: list[str]) -> str:
+    """The id every node of this data dir's Kafka is formatted with: made once, kept in a file with
+    the node count, so that a cluster's nodes agree and a data dir formatted for one node count is
+    not started with another (the voters are part of each node's metadata log)."""
+    recorded = _recorded_kafka_cluster(cfg)
+    if recorded:
+        return recorded["cluster.id"]
+    result = subprocess.run([*storage_tool, "random-uuid"], check=False, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise StackError(f"making a Kafka cluster id failed:\n{result.stdout}{result.stderr}")
+    cluster_id = result.stdout.split()[-1]
+    cfg.kafka_cluster_file.write_text(f"cluster.id={cluster_id}\nbrokers={cfg.kafka_brokers}\n")
+    return cluster_id
+
+
+def _kafka_command(cfg: StackConfig, node: int = 1) -> list[str]:
     return [
         _java(),
         "-Xms256m",
@@ -132,24 +184,64 @@ def _kafka_command(cfg: StackConfig) -> list[str]:
         _kafka_classpath(),
         f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
         f"-Dkafka.logs.dir={cfg.logs_dir}",
+        # Each node's log4j file apart (kafka-server.log, kafka-2-server.log, ...).
+        f"-Dkafka.logs.name={KAFKA_NODES[node - 1]}",
         "kafka.Kafka",
-        str(cfg.kafka_properties),
+        str(cfg.kafka_node_dir(node) / "server.properties"),
     ]
 
 
-KAFKA = Server(
-    name="kafka",
-    title=f"Kafka {KAFKA_VERSION}",
-    port_names=("kafka_port", "kafka_controller_port"),
-    install=install_kafka,
-    prepare=_prepare_kafka,
-    command=_kafka_command,
-    env=lambda cfg: dict(os.environ),
-    identity=lambda cfg: ["kafka.Kafka", str(cfg.kafka_properties)],
-    ready=lambda cfg: probes.kafka_ready(cfg.kafka_port),
-    logs=lambda cfg: [cfg.log_file("kafka"), cfg.logs_dir / "kafka-server.log"],
-    address=lambda cfg: f"{cfg.kafka_bootstrap} (controller 127.0.0.1:{cfg.kafka_controller_port})",
-)
+def _kafka_node_ready(cfg: StackConfig, node: int) -> bool:
+    port, controller_port = cfg.kafka_node_ports(node)
+    if cfg.kafka_brokers == 1:
+        return probes.kafka_ready(port)
+    # A node of a cluster serves clients only once a majority of the voters runs, so each node is
+    # started once its controller listener (which the voters elect a leader through) is up, and
+    # `start` then waits for the whole cluster (wait_for_kafka).
+    return probes.tcp_open(controller_port)
+
+
+KAFKA_PORT_NAMES = ("kafka_port", "kafka_controller_port")
+
+
+def _kafka_spec(node: int) -> Server:
+    name = KAFKA_NODES[node - 1]
+    return Server(
+        name=name,
+        title=f"Kafka {KAFKA_VERSION}" + (f" node {node}" if node > 1 else ""),
+        # The stack's Kafka ports as configured (every node's follow from them) ...
+        port_names=KAFKA_PORT_NAMES,
+        install=install_kafka,
+        prepare=lambda cfg: _prepare_kafka(cfg, node),
+        command=lambda cfg: _kafka_command(cfg, node),
+        env=lambda cfg: dict(os.environ),
+        identity=lambda cfg: ["kafka.Kafka", str(cfg.kafka_node_dir(node) / "server.properties")],
+        ready=lambda cfg: _kafka_node_ready(cfg, node),
+        logs=lambda cfg: [cfg.log_file(name), cfg.logs_dir / f"{name}-server.log"],
+        address=lambda cfg: (
+            f"127.0.0.1:{cfg.kafka_node_ports(node)[0]} (controller 127.0.0.1:{cfg.kafka_node_ports(node)[1]})"
+        ),
+        # ... and the ones this node listens on.
+        listen_ports=lambda cfg: dict(zip(KAFKA_PORT_NAMES, cfg.kafka_node_ports(node), strict=True)),
+    )
+
+
+KAFKA = _kafka_spec(1)
+
+
+def kafka_node_in_use(cfg: StackConfig, server: str) -> bool:
+    """False for a Kafka node beyond the configured broker count (kafka-2 of a single node)."""
+    return server not in KAFKA_NODES or KAFKA_NODES.index(server) < cfg.kafka_brokers
+
+
+def wait_for_kafka(cfg: StackConfig) -> None:
+    """Wait until every Kafka node serves clients (a cluster's nodes once a majority runs)."""
+    deadline = time.monotonic() + cfg.timeout
+    for node in cfg.kafka_nodes:
+        while not probes.kafka_ready(cfg.kafka_node_ports(node)[0]):
+            if time.monotonic() > deadline:
+                raise StackError(f"Kafka node {node} did not serve clients within {cfg.timeout:g} s")
+            time.sleep(0.2)
 
 
 # ---- FerretDB ----
@@ -243,6 +335,8 @@ def _service_env(cfg: StackConfig, service: str) -> dict[str, str]:
         {
             "OPP_MONGO_URL": cfg.mongo_url,
             "OPP_KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+            # The topics a service creates itself, as create_topics does.
+            "OPP_KAFKA_REPLICATION_FACTOR": str(cfg.kafka_replication_factor),
             "OPP_HTTP_HOST": "127.0.0.1",
             "OPP_HTTP_PORT": str(cfg.service_ports[service]),
             # The stack's Mailpit, for a service that sends email (the others ignore it).
@@ -305,7 +399,7 @@ GATEWAY_SPEC = Server(
 def specs() -> dict[str, Server]:
     """Every part of the stack by name: the servers, then the services in the manifest's order."""
     return {
-        "kafka": KAFKA,
+        **{name: _kafka_spec(node) for node, name in enumerate(KAFKA_NODES, start=1)},
         "ferretdb": FERRETDB,
         "mailpit": MAILPIT,
         **{name: _service_spec(name) for name in manifest.services()},
@@ -399,7 +493,7 @@ def _start_locked(cfg: StackConfig, server: str) -> int:
         return pid
 
     ports = {name: cfg.ports()[name] for name in spec.port_names}
-    for name, port in ports.items():
+    for name, port in (spec.listen_ports(cfg) if spec.listen_ports else ports).items():
         if not port_free(port):
             raise StackError(
                 f"cannot start {spec.title}: port {port} ({variable(name)}) on 127.0.0.1 is already in use "
@@ -467,23 +561,52 @@ def stop_server(cfg: StackConfig, server: str) -> bool:
     return True
 
 
+def kill_server(cfg: StackConfig, server: str) -> int | None:
+    """SIGKILL one part, as when its machine dies: no shutdown code runs (the fault-injection
+    suite's fault). Answers the pid killed, None if it was not running."""
+    with _server_lock(cfg, server):
+        pid = running_pid(cfg, server)
+        if pid is None:
+            return None
+        signal_group(pid, signal.SIGKILL)
+        if not wait_gone(pid, 10):
+            raise StackError(f"pid {pid} survived SIGKILL")
+        cfg.pid_file(server).unlink(missing_ok=True)
+    return pid
+
+
 def start(cfg: StackConfig | None = None, which: str = "servers") -> dict[str, int]:
     """Start the given parts (installing them if needed); return {name: pid}. Raises StackError."""
     cfg = cfg or StackConfig.from_env()
-    return {server: start_server(cfg, server) for server in select(which)}
+    chosen = [server for server in select(which) if kafka_node_in_use(cfg, server)]
+    pids = {server: start_server(cfg, server) for server in chosen}
+    if cfg.kafka_brokers > 1 and set(chosen) & set(KAFKA_NODES):
+        wait_for_kafka(cfg)
+    return pids
 
 
 def stop(cfg: StackConfig | None = None, which: str = "servers") -> None:
     """Stop the given parts; stopping a stopped one is fine. Services stop
     before the servers they use, so that they can commit and flush."""
     cfg = cfg or StackConfig.from_env()
-    for server in reversed(select(which)):
+    # A cluster's other nodes too when they run, even if this call's broker count is 1.
+    chosen = [s for s in reversed(select(which)) if kafka_node_in_use(cfg, s) or running_pid(cfg, s) is not None]
+    kafka_pids = [pid for s in chosen if s in KAFKA_NODES and (pid := running_pid(cfg, s)) is not None]
+    if len(kafka_pids) > 1:
+        # All a cluster's nodes at once: one by one, the last ones wait for a quorum that is gone.
+        for pid in kafka_pids:
+            signal_group(pid, signal.SIGTERM)
+    for server in chosen:
         stop_server(cfg, server)
 
 
 def create_topics(cfg: StackConfig) -> None:
     """Every topic of the event catalogue and its dead-letter topic (as compose's `topics` step)."""
-    env = dict(os.environ, OPP_KAFKA_BOOTSTRAP_SERVERS=cfg.kafka_bootstrap)
+    env = dict(
+        os.environ,
+        OPP_KAFKA_BOOTSTRAP_SERVERS=cfg.kafka_bootstrap,
+        OPP_KAFKA_REPLICATION_FACTOR=str(cfg.kafka_replication_factor),
+    )
     result = subprocess.run(
         [str(VENV_PYTHON), "-m", "opp_shared.topics"],
         env=env,
@@ -540,6 +663,8 @@ def status(cfg: StackConfig | None = None) -> list[ServerStatus]:
     result = []
     for server, spec in specs().items():
         pid = running_pid(cfg, server)
+        if pid is None and not kafka_node_in_use(cfg, server):
+            continue
         if pid is None:
             result.append(ServerStatus(server, False, False, None, spec.address(cfg)))
         else:

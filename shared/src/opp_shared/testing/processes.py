@@ -8,8 +8,25 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+
+def service_env(servers: Any, namespace: str, service: str, **env: object) -> dict[str, str]:
+    """A service's settings against the test's servers (`servers.Servers`), isolated by
+    `namespace` (its database and topics); `env` adds or overrides OPP_* variables."""
+    values = {
+        "OPP_MONGO_URL": servers.mongo_url,
+        "OPP_MONGO_DATABASE": f"{namespace}_{service}",
+        "OPP_KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap,
+        "OPP_KAFKA_NAMESPACE": f"{namespace}.",
+        "OPP_KAFKA_TOPIC_PARTITIONS": "2",
+        "OPP_RELAY_POLL_SECONDS": "0.2",
+        "OPP_LOG_JSON": "false",
+    }
+    values.update({k: str(v) for k, v in env.items()})
+    return values
 
 
 def free_port() -> int:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,21 +36,33 @@ def _docker_engine_available() -> bool:
         return False
 
 
-@contextmanager
-def local_stack(data_dir: Path) -> Iterator[Servers]:
+def local_stack_config(data_dir: Path, kafka_brokers: int = 1) -> Any:
+    """An `opp_devstack.StackConfig` on free ports in `data_dir` (Kafka's nodes on consecutive ones)."""
     # Imported here: the development package is in the workspace's .venv, not in a
     # service's image, and opp_shared must import without it.
     import opp_devstack as stack
+    from opp_devstack.config import free_port_block
 
-    ports = stack.free_ports(4)
-    config = stack.StackConfig(
+    mongo_port, debug_port = stack.free_ports(2)
+    kafka_port = free_port_block(2 * kafka_brokers)
+    return stack.StackConfig(
         data_dir=data_dir,
-        kafka_port=ports[0],
-        kafka_controller_port=ports[1],
-        mongo_port=ports[2],
-        ferretdb_debug_port=ports[3],
+        kafka_port=kafka_port,
+        kafka_controller_port=kafka_port + 1,
+        kafka_brokers=kafka_brokers,
+        mongo_port=mongo_port,
+        ferretdb_debug_port=debug_port,
         timeout=180.0,
     )
+
+
+@contextmanager
+def local_stack(data_dir: Path, config: Any = None) -> Iterator[Servers]:
+    """Kafka and FerretDB of the local stack, started in `data_dir` on free ports (or as `config`,
+    from local_stack_config, says) and stopped at the end."""
+    import opp_devstack as stack
+
+    config = config or local_stack_config(data_dir)
     try:
         stack.start(config)
         yield Servers(config.mongo_url, config.kafka_bootstrap, "local")
