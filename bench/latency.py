@@ -74,7 +74,7 @@ async def write_model_round(
         group_id=f"{prefix}bench.latency",
         topics=[prefix + AGGREGATE],
         router=router,
-        bootstrap_servers=bootstrap,
+        client_options={"bootstrap_servers": bootstrap},
         producer=holder,
     )
     stopping = asyncio.Event()

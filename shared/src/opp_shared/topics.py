@@ -21,9 +21,10 @@ from opp_shared.state_topics import STATE_TOPIC_CONFIG, state_topic
 async def create_all(settings: ServiceSettings) -> list[str]:
     names = [settings.topic(t) for t in all_topics()] + [settings.topic(dlq_topic(t)) for t in all_topics()]
     options = dict(partitions=settings.kafka_topic_partitions, replication_factor=settings.kafka_replication_factor)
-    created = await ensure_topics(settings.kafka_bootstrap_servers, names, **options)
+    client_options = settings.kafka_client_options()
+    created = await ensure_topics(client_options, names, **options)
     states = [settings.topic(state_topic(t)) for t in all_topics()]
-    return created + await ensure_topics(settings.kafka_bootstrap_servers, states, **options, config=STATE_TOPIC_CONFIG)
+    return created + await ensure_topics(client_options, states, **options, config=STATE_TOPIC_CONFIG)
 
 
 def main() -> int:

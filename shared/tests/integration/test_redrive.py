@@ -55,7 +55,7 @@ def consumer(servers, namespace, topic, holder, handle, name="directory"):
         group_id=f"{namespace}.test.{name}",
         topics=[topic],
         router=router,
-        bootstrap_servers=servers.kafka_bootstrap,
+        client_options={"bootstrap_servers": servers.kafka_bootstrap},
         producer=holder,
         policy=RetryPolicy(max_attempts=1),
         contract=EventContract(namespace=f"{namespace}."),
