@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from opp_devstack import manifest, probes
+from opp_devstack import kafka_security, manifest, probes
 from opp_devstack.common import REPO_ROOT, VENV_PYTHON, StackError, say
 from opp_devstack.config import StackConfig, variable
 from opp_devstack.install import (
@@ -105,7 +105,7 @@ def _prepare_kafka(cfg: StackConfig) -> None:
     text = string.Template(KAFKA_TEMPLATE.read_text()).substitute(
         port=cfg.kafka_port, controller_port=cfg.kafka_controller_port, log_dirs=cfg.kafka_log_dirs
     )
-    cfg.kafka_properties.write_text(text)
+    cfg.kafka_properties.write_text(text + kafka_security.broker_properties(cfg))
     if (cfg.kafka_log_dirs / "meta.properties").exists():
         return  # formatted before: keep the cluster id and the data
     say(f"==> formatting Kafka storage in {cfg.kafka_log_dirs} (new data dir)")
@@ -114,7 +114,11 @@ def _prepare_kafka(cfg: StackConfig) -> None:
     if result.returncode == 0:
         cluster_id = result.stdout.split()[-1]
         result = subprocess.run(
-            [*storage_tool, "format", "-t", cluster_id, "-c", str(cfg.kafka_properties)],
+            [
+                *storage_tool,
+                *("format", "-t", cluster_id, "-c", str(cfg.kafka_properties)),
+                *kafka_security.format_arguments(cfg),
+            ],
             check=False,
             capture_output=True,
             text=True,
@@ -146,7 +150,7 @@ KAFKA = Server(
     command=_kafka_command,
     env=lambda cfg: dict(os.environ),
     identity=lambda cfg: ["kafka.Kafka", str(cfg.kafka_properties)],
-    ready=lambda cfg: probes.kafka_ready(cfg.kafka_port),
+    ready=lambda cfg: probes.kafka_ready(cfg.kafka_port, kafka_security.login(cfg)),
     logs=lambda cfg: [cfg.log_file("kafka"), cfg.logs_dir / "kafka-server.log"],
     address=lambda cfg: f"{cfg.kafka_bootstrap} (controller 127.0.0.1:{cfg.kafka_controller_port})",
 )
@@ -249,6 +253,8 @@ def _service_env(cfg: StackConfig, service: str) -> dict[str, str]:
             "OPP_SMTP_HOST": "127.0.0.1",
             "OPP_SMTP_PORT": str(cfg.mailpit_smtp_port),
             "PYTHONUNBUFFERED": "1",
+            # Logs in to Kafka as its own principal (none without kafka_auth).
+            **kafka_security.client_env(cfg, service),
         }
     )
     env.setdefault("OPP_CORS_ORIGINS", LOCAL_CORS_ORIGINS)
@@ -482,19 +488,20 @@ def stop(cfg: StackConfig | None = None, which: str = "servers") -> None:
 
 
 def create_topics(cfg: StackConfig) -> None:
-    """Every topic of the event catalogue and its dead-letter topic (as compose's `topics` step)."""
+    """Every topic of the event catalogue and its dead-letter topic, then (with kafka_auth) each
+    principal's ACLs, as the admin (as compose's `topics` step)."""
     env = dict(os.environ, OPP_KAFKA_BOOTSTRAP_SERVERS=cfg.kafka_bootstrap)
-    result = subprocess.run(
-        [str(VENV_PYTHON), "-m", "opp_shared.topics"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO_ROOT,
-    )
-    if result.returncode != 0:
-        raise StackError(f"creating the Kafka topics failed:\n{result.stdout}{result.stderr}")
-    say(f"==> {result.stdout.strip()}")
+    env.update(kafka_security.client_env(cfg, kafka_security.ADMIN))
+    steps = [("creating the Kafka topics", "opp_shared.topics")]
+    if cfg.kafka_auth:
+        steps.append(("granting the Kafka ACLs", "opp_shared.kafka_acls"))
+    for what, module in steps:
+        result = subprocess.run(
+            [str(VENV_PYTHON), "-m", module], env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+        )
+        if result.returncode != 0:
+            raise StackError(f"{what} failed:\n{result.stdout}{result.stderr}")
+        say(f"==> {result.stdout.strip()}")
 
 
 def up(cfg: StackConfig | None = None) -> None:
