@@ -106,6 +106,7 @@ def _prepare_kafka(cfg: StackConfig) -> None:
         port=cfg.kafka_port, controller_port=cfg.kafka_controller_port, log_dirs=cfg.kafka_log_dirs
     )
     cfg.kafka_properties.write_text(text + kafka_security.broker_properties(cfg))
+    cfg.kafka_properties.chmod(0o600)  # with kafka_auth it holds the admin's password
     if (cfg.kafka_log_dirs / "meta.properties").exists():
         return  # formatted before: keep the cluster id and the data
     say(f"==> formatting Kafka storage in {cfg.kafka_log_dirs} (new data dir)")
