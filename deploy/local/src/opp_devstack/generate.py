@@ -63,6 +63,9 @@ def compose_lines() -> list[str]:
             "  environment:",
             "    <<: *service-env",
             f"    OPP_MONGO_DATABASE: {service.database}",
+            # Its own Kafka principal (the kafka service formats its credential from the same variable).
+            f"    OPP_KAFKA_SASL_USERNAME: {name}",
+            f"    OPP_KAFKA_SASL_PASSWORD: ${{OPP_KAFKA_PASSWORD_{name.upper()}:-local-only-{name}}}",
             *(f"    {key}: {json.dumps(value)}" for key, value in service.environment.items()),
             "  ports:",
             f'    - "127.0.0.1:{service.port}:{manifest.CONTAINER_PORT}"',

@@ -489,20 +489,22 @@ def stop(cfg: StackConfig | None = None, which: str = "servers") -> None:
 
 
 def create_topics(cfg: StackConfig) -> None:
-    """Every topic of the event catalogue and its dead-letter topic, then (with kafka_auth) each
-    principal's ACLs, as the admin (as compose's `topics` step)."""
+    """Every topic of the event catalogue and its dead-letter topic, and (with kafka_auth) each
+    principal's ACLs, created as the admin (as compose's `topics` step)."""
     env = dict(os.environ, OPP_KAFKA_BOOTSTRAP_SERVERS=cfg.kafka_bootstrap)
     env.update(kafka_security.client_env(cfg, kafka_security.ADMIN))
-    steps = [("creating the Kafka topics", "opp_shared.topics")]
-    if cfg.kafka_auth:
-        steps.append(("granting the Kafka ACLs", "opp_shared.kafka_acls"))
-    for what, module in steps:
-        result = subprocess.run(
-            [str(VENV_PYTHON), "-m", module], env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
-        )
-        if result.returncode != 0:
-            raise StackError(f"{what} failed:\n{result.stdout}{result.stderr}")
-        say(f"==> {result.stdout.strip()}")
+    acls = ["--grant-acls"] if cfg.kafka_auth else []
+    result = subprocess.run(
+        [str(VENV_PYTHON), "-m", "opp_shared.topics", *acls],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+    )
+    if result.returncode != 0:
+        raise StackError(f"creating the Kafka topics failed:\n{result.stdout}{result.stderr}")
+    say("==> " + "; ".join(result.stdout.strip().splitlines()))
 
 
 def up(cfg: StackConfig | None = None) -> None:
