@@ -2,6 +2,13 @@
 
     pip install -r requirements.txt
     python subscriber.py --bootstrap 127.0.0.1:9092 --group crm.partners [--namespace NS.] [--until-caught-up] [--json]
+    KAFKA_PASSWORD=... python subscriber.py --username subscriber --group subscriber.crm ...   # a broker with logins
+
+With `--username` it logs in with SASL/SCRAM-SHA-512 (the password from the
+KAFKA_PASSWORD variable, so that it is not on the command line), over plain TCP
+(`--security-protocol SASL_PLAINTEXT`, the local stack and compose) or TLS
+(`SASL_SSL`, a production cluster). Its consumer group must then start with its
+principal's name and a dot (`subscriber.crm`): the broker refuses any other.
 
 What docs/subscribing.md says, with Confluent's Kafka client and the CloudEvents SDK:
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -158,8 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--namespace", default="", help="the platform's topic prefix, if any (OPP_KAFKA_NAMESPACE)")
     parser.add_argument("--until-caught-up", action="store_true", help="stop once every partition is read")
     parser.add_argument("--json", action="store_true", help="print the picture as JSON")
+    parser.add_argument("--username", help="log in as this principal (SASL/SCRAM; password in KAFKA_PASSWORD)")
+    parser.add_argument("--security-protocol", default="SASL_PLAINTEXT", choices=["SASL_PLAINTEXT", "SASL_SSL"])
     args = parser.parse_args(argv)
     config = {"bootstrap.servers": args.bootstrap, "client.id": f"{args.group}-example"}
+    if args.username:
+        if not os.environ.get("KAFKA_PASSWORD"):
+            parser.error("--username needs the password in the KAFKA_PASSWORD variable")
+        config.update(
+            {
+                "security.protocol": args.security_protocol,
+                "sasl.mechanisms": "SCRAM-SHA-512",
+                "sasl.username": args.username,
+                "sasl.password": os.environ["KAFKA_PASSWORD"],
+            }
+        )
     known = Known()
     started = time.monotonic()
     bootstrap(config, args.namespace, known)
