@@ -99,9 +99,11 @@ def partitions_of(consumer: Consumer, topic: str) -> list[TopicPartition]:
     return [TopicPartition(topic, p) for p in sorted(metadata.partitions)]
 
 
-def bootstrap(config: dict[str, Any], namespace: str, known: Known) -> None:
+def bootstrap(config: dict[str, Any], namespace: str, group: str, known: Known) -> None:
     """Step 1: every state topic read to the end offsets it had when this step began."""
-    reader = Consumer({**config, "group.id": "unused", "enable.auto.commit": False})
+    # The client insists on a group even for assigned partitions, and looks up its coordinator:
+    # a broker with ACLs allows only the principal's own groups. It never joins nor commits.
+    reader = Consumer({**config, "group.id": f"{group}-bootstrap", "enable.auto.commit": False})
     try:
         for topic in TOPICS:
             partitions = partitions_of(reader, f"{namespace}{topic}.state")
@@ -183,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     known = Known()
     started = time.monotonic()
-    bootstrap(config, args.namespace, known)
+    bootstrap(config, args.namespace, args.group, known)
     counts = {topic: len(held) for topic, held in known.aggregates.items()}
     print(f"bootstrapped {counts} from the state topics in {time.monotonic() - started:.2f} s", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: print what it knows so far

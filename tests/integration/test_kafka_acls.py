@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -25,10 +28,11 @@ from opp_shared.testing.helpers import auth, new_namespace, read_topic, running,
 from partners.main import create_app as create_partners
 from partners.settings import PartnersSettings
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python" / "subscriber.py"
 
-@pytest.fixture(scope="module")
-async def ns(secured_kafka_broker) -> str:
-    """A namespace whose topics exist and whose grants are made, by the admin."""
+
+async def prepared_namespace(secured_kafka_broker) -> str:
+    """A new namespace whose topics exist and whose grants are made, by the admin."""
     namespace = new_namespace() + "."
     admin = ServiceSettings(
         service_name="admin",
@@ -39,6 +43,12 @@ async def ns(secured_kafka_broker) -> str:
     await topics.create_all(admin)
     await kafka_acls.grant(admin.kafka_client_options(), kafka_acls.platform_grants(namespace))
     return namespace
+
+
+@pytest.fixture(scope="module")
+async def ns(secured_kafka_broker) -> str:
+    """The namespace of the tests that try each principal with records of their own."""
+    return await prepared_namespace(secured_kafka_broker)
 
 
 async def _produce(options, topic: str, value: bytes = b"{}", idempotent: bool = True):
@@ -140,7 +150,8 @@ async def test_a_wrong_password_cannot_connect(secured_kafka_broker, ns):
         await producer.stop()
 
 
-async def test_partners_publishes_its_event_with_its_own_credentials(servers, secured_kafka_broker, ns):
+async def test_partners_publishes_its_event_with_its_own_credentials(servers, secured_kafka_broker):
+    ns = await prepared_namespace(secured_kafka_broker)  # only the platform's records: the example reads them all
     settings = settings_for(
         PartnersSettings,
         servers,
@@ -167,3 +178,17 @@ async def test_partners_publishes_its_event_with_its_own_credentials(servers, se
             assert event["type"] == "partners.partner.registered" and event["source"] == "/opp/partners"
         ready, checks = await app.state.runtime.readiness()
         assert ready, checks  # its consumers read what they consume with its login, the cluster answers
+
+    # The subscriber's guide's Python example, with the subscriber's login, finds the partner.
+    example = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLE),
+        *("--bootstrap", secured_kafka_broker.bootstrap, "--namespace", ns),
+        *("--username", "subscriber", "--group", f"{ns}subscriber.crm-example", "--until-caught-up", "--json"),
+        env={**os.environ, "KAFKA_PASSWORD": secured_kafka_broker.passwords["subscriber"]},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(example.communicate(), 120)
+    assert example.returncode == 0, err.decode()
+    assert partner_id in json.loads(out)["partners"]
