@@ -57,6 +57,14 @@ def test_without_kafka_auth_nothing_changes(tmp_path):
     assert not (cfg.kafka_dir / "credentials.json").exists()
 
 
+def test_the_probe_s_login_reads_the_passwords_and_never_makes_them(tmp_path):
+    cfg = StackConfig(data_dir=tmp_path)
+    assert kafka_security.login(cfg) is None  # `stack.py status` on a new checkout writes nothing
+    assert not cfg.kafka_dir.exists()
+    passwords = kafka_security.credentials(cfg)
+    assert kafka_security.login(cfg) == ("admin", passwords["admin"])
+
+
 def test_a_storage_formatted_without_credentials_is_refused_with_what_to_do(tmp_path):
     cfg = StackConfig(data_dir=tmp_path)
     cfg.kafka_log_dirs.mkdir(parents=True)

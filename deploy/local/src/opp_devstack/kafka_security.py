@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from pathlib import Path
 
 from opp_devstack import manifest
 from opp_devstack.common import StackError
@@ -41,10 +42,14 @@ def principals() -> list[str]:
     return [ADMIN, *manifest.services(), SUBSCRIBER]
 
 
+def credentials_file(cfg: StackConfig) -> Path:
+    return cfg.kafka_dir / "credentials.json"
+
+
 def credentials(cfg: StackConfig) -> dict[str, str]:
     """Each principal's password: read from the data dir, or generated for a data dir whose Kafka
     storage is not formatted yet (the passwords go into the storage when it is)."""
-    path = cfg.kafka_dir / "credentials.json"
+    path = credentials_file(cfg)
     if path.exists():
         found: dict[str, str] = json.loads(path.read_text())
         missing = sorted(set(principals()) - set(found))
@@ -109,8 +114,12 @@ def broker_properties(cfg: StackConfig) -> str:
 
 
 def login(cfg: StackConfig, name: str = ADMIN) -> tuple[str, str] | None:
-    """A principal's name and password for the broker's readiness probe; None without logins."""
-    return (name, credentials(cfg)[name]) if cfg.kafka_auth else None
+    """A principal's name and password for the broker's readiness probe; None without logins,
+    or before any password exists (`status` must not generate them; a broker started before
+    logins existed, still running, then answers the plaintext probe)."""
+    if not cfg.kafka_auth or not credentials_file(cfg).exists():
+        return None
+    return name, credentials(cfg)[name]
 
 
 def client_env(cfg: StackConfig, name: str) -> dict[str, str]:
