@@ -79,7 +79,7 @@ async def write_model_round(
         group_id=f"{prefix}bench.latency",
         topics=[prefix + AGGREGATE],
         router=router,
-        bootstrap_servers=bootstrap,
+        client_options={"bootstrap_servers": bootstrap},
         producer=holder,
         contract=EventContract(namespace=prefix),
     )

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -159,6 +160,53 @@ def test_compose_values_are_valid_settings(compose, monkeypatch):
             settings = SERVICES[service].settings_class()()
             assert settings.database_name == SERVICES[service].database
             assert settings.kafka_bootstrap_servers == "kafka:9092"
+            options = settings.kafka_client_options()
+            assert options["security_protocol"] == "SASL_PLAINTEXT" and options["sasl_mechanism"] == "SCRAM-SHA-512"
+            assert options["sasl_plain_username"] == service, "each service logs in as its own principal"
+            assert options["sasl_plain_password"] == f"local-only-{service}"
+            assert settings.kafka_create_topics is False, "the topics job creates them; its principal may not"
+
+
+def test_kafka_requires_logins_and_authorizes_every_request(compose):
+    env = compose["services"]["kafka"]["environment"]
+    protocols = dict(pair.split(":") for pair in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    listeners = {listener.split(":")[0] for listener in env["KAFKA_LISTENERS"].split(",")}
+    for listener in listeners - {env["KAFKA_CONTROLLER_LISTENER_NAMES"]}:
+        assert protocols[listener] == "SASL_PLAINTEXT", f"{listener} takes clients without a login"
+        assert f"KAFKA_LISTENER_NAME_{listener}_SCRAM___SHA___512_SASL_JAAS_CONFIG" in env
+    assert "9093" not in str(compose["services"]["kafka"]["ports"]), "the plaintext controller listener stays inside"
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert env["KAFKA_SUPER_USERS"] == "User:admin;User:ANONYMOUS"
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+
+
+def test_every_principal_s_credential_is_formatted_from_the_password_its_client_uses(compose):
+    """deploy/kafka/start.sh formats one SCRAM credential per OPP_SCRAM_USER_<name>; each client
+    must log in with the same variable's value."""
+    defined = compose["services"]
+    users = {
+        name.removeprefix("OPP_SCRAM_USER_"): value
+        for name, value in defined["kafka"]["environment"].items()
+        if name.startswith("OPP_SCRAM_USER_")
+    }
+    assert set(users) == {"admin", "subscriber", *SERVICES}
+    for service in SERVICES:
+        assert defined[service]["environment"]["OPP_KAFKA_SASL_PASSWORD"] == users[service]
+    assert defined["topics"]["environment"]["OPP_KAFKA_SASL_USERNAME"] == "admin"
+    assert defined["topics"]["environment"]["OPP_KAFKA_SASL_PASSWORD"] == users["admin"]
+    assert (
+        f'password="{users["admin"]}"'
+        in defined["kafka"]["environment"]["KAFKA_LISTENER_NAME_PLAINTEXT_SCRAM___SHA___512_SASL_JAAS_CONFIG"]
+    )
+    assert defined["kafka"]["command"] == ["/bin/bash", "/opt/opp/start.sh"]
+    assert "./deploy/kafka/start.sh:/opt/opp/start.sh:ro" in defined["kafka"]["volumes"]
+    assert subprocess.run(["bash", "-n", str(ROOT / "deploy" / "kafka" / "start.sh")]).returncode == 0
+    assert "--command-config /tmp/opp-admin.properties" in defined["kafka"]["healthcheck"]["test"][1]
+
+
+def test_the_topics_job_grants_the_acls(compose):
+    assert compose["services"]["topics"]["command"] == ["python", "-m", "opp_shared.topics", "--grant-acls"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

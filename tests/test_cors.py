@@ -60,9 +60,9 @@ async def test_no_origin_is_allowed_by_default(service):
         )
 
 
-def test_make_up_allows_the_usual_local_dev_servers_unless_told_otherwise(monkeypatch):
+def test_make_up_allows_the_usual_local_dev_servers_unless_told_otherwise(monkeypatch, tmp_path):
     monkeypatch.delenv("OPP_CORS_ORIGINS", raising=False)
-    cfg = StackConfig()
+    cfg = StackConfig(data_dir=tmp_path)  # a service's env holds its Kafka password, kept in the data dir
     for env in (_service_env(cfg, "partners"), _gateway_env(cfg)):
         assert env["OPP_CORS_ORIGINS"] == LOCAL_CORS_ORIGINS
     assert {"http://localhost:5173", "http://localhost:3000"} <= set(LOCAL_CORS_ORIGINS.split(","))

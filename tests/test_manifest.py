@@ -26,3 +26,16 @@ def test_the_settings_defaults_are_the_manifest_s_port_and_database(service):
 def test_every_service_folder_is_in_the_manifest():
     folders = {p.parent.name for p in (REPO_ROOT / "services").glob("*/pyproject.toml")}
     assert folders == set(SERVICES), "a service is its folder under services/ plus its entry in services/manifest.toml"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_consumes_is_what_the_service_s_consumers_subscribe_to(service):
+    """Its Kafka principal may read only the manifest's `consumes` (opp_shared.kafka_acls): a consumer
+    added in the code without its line would be refused by the broker, one listed but unused is a
+    needless grant."""
+    from opp_shared.consumption import CONSUMED_TOPICS
+    from opp_shared.runtime import service_runtime
+
+    subscribed = service_runtime(service).consumed_topics
+    assert set(SERVICES[service].consumes) == subscribed
+    assert set(CONSUMED_TOPICS[service]) == subscribed

@@ -2,6 +2,13 @@
 
     pip install -r requirements.txt
     python subscriber.py --bootstrap 127.0.0.1:9092 --group crm.partners [--namespace NS.] [--until-caught-up] [--json]
+    KAFKA_PASSWORD=... python subscriber.py --username subscriber --group subscriber.crm ...   # a broker with logins
+
+With `--username` it logs in with SASL/SCRAM-SHA-512 (the password from the
+KAFKA_PASSWORD variable, so that it is not on the command line), over plain TCP
+(`--security-protocol SASL_PLAINTEXT`, the local stack and compose) or TLS
+(`SASL_SSL`, a production cluster). Its consumer group must then start with its
+principal's name and a dot (`subscriber.crm`): the broker refuses any other.
 
 What docs/subscribing.md says, with Confluent's Kafka client and the CloudEvents SDK:
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -91,9 +99,11 @@ def partitions_of(consumer: Consumer, topic: str) -> list[TopicPartition]:
     return [TopicPartition(topic, p) for p in sorted(metadata.partitions)]
 
 
-def bootstrap(config: dict[str, Any], namespace: str, known: Known) -> None:
+def bootstrap(config: dict[str, Any], namespace: str, group: str, known: Known) -> None:
     """Step 1: every state topic read to the end offsets it had when this step began."""
-    reader = Consumer({**config, "group.id": "unused", "enable.auto.commit": False})
+    # The client insists on a group even for assigned partitions, and looks up its coordinator:
+    # a broker with ACLs allows only the principal's own groups. It never joins nor commits.
+    reader = Consumer({**config, "group.id": f"{group}-bootstrap", "enable.auto.commit": False})
     try:
         for topic in TOPICS:
             partitions = partitions_of(reader, f"{namespace}{topic}.state")
@@ -158,11 +168,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--namespace", default="", help="the platform's topic prefix, if any (OPP_KAFKA_NAMESPACE)")
     parser.add_argument("--until-caught-up", action="store_true", help="stop once every partition is read")
     parser.add_argument("--json", action="store_true", help="print the picture as JSON")
+    parser.add_argument("--username", help="log in as this principal (SASL/SCRAM; password in KAFKA_PASSWORD)")
+    parser.add_argument("--security-protocol", default="SASL_PLAINTEXT", choices=["SASL_PLAINTEXT", "SASL_SSL"])
     args = parser.parse_args(argv)
     config = {"bootstrap.servers": args.bootstrap, "client.id": f"{args.group}-example"}
+    if args.username:
+        if not os.environ.get("KAFKA_PASSWORD"):
+            parser.error("--username needs the password in the KAFKA_PASSWORD variable")
+        config.update(
+            {
+                "security.protocol": args.security_protocol,
+                "sasl.mechanisms": "SCRAM-SHA-512",
+                "sasl.username": args.username,
+                "sasl.password": os.environ["KAFKA_PASSWORD"],
+            }
+        )
     known = Known()
     started = time.monotonic()
-    bootstrap(config, args.namespace, known)
+    bootstrap(config, args.namespace, args.group, known)
     counts = {topic: len(held) for topic, held in known.aggregates.items()}
     print(f"bootstrapped {counts} from the state topics in {time.monotonic() - started:.2f} s", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: print what it knows so far

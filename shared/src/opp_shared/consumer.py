@@ -53,7 +53,7 @@ import fnmatch
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -431,7 +431,7 @@ class ConsumerWorker:
         group_id: str,
         topics: list[str],
         router: EventRouter,
-        bootstrap_servers: str,
+        client_options: Mapping[str, Any],
         producer: ProducerHolder,
         policy: RetryPolicy | None = None,
         max_records: int = 100,
@@ -443,7 +443,7 @@ class ConsumerWorker:
         self.name = name
         self.group_id = group_id
         self.topics = topics
-        self.bootstrap_servers = bootstrap_servers
+        self.client_options = dict(client_options)  # where the cluster is, who we are (kafka_client_options)
         self.max_records = max_records
         self.stall_seconds = stall_seconds
         self.records = RecordHandler(
@@ -483,7 +483,7 @@ class ConsumerWorker:
 
     async def run(self, stopping: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.client_options,
             group_id=self.group_id,
             client_id=self.group_id,
             enable_auto_commit=False,

@@ -25,9 +25,8 @@ TOPIC_ALREADY_EXISTS = 36
 class ProducerHolder:
     def __init__(self, bootstrap_servers: str, client_id: str, **options: Any) -> None:
         """`options`: more of the client's connection settings (`ServiceSettings.kafka_client_options`)."""
-        self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
-        self.options = options
+        self.options = {**options, "bootstrap_servers": bootstrap_servers}
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -36,7 +35,6 @@ class ProducerHolder:
             if self._producer is None:
                 producer = AIOKafkaProducer(
                     **self.options,
-                    bootstrap_servers=self.bootstrap_servers,
                     client_id=self.client_id,
                     enable_idempotence=True,
                     acks="all",
@@ -72,8 +70,14 @@ class ProducerHolder:
                 await producer.stop()
 
 
+def client_options_of(cluster: str | Mapping[str, Any]) -> dict[str, Any]:
+    """aiokafka's connection arguments: `ServiceSettings.kafka_client_options()`, or a bare bootstrap
+    address (tests, benchmarks) for a cluster without authentication."""
+    return {"bootstrap_servers": cluster} if isinstance(cluster, str) else dict(cluster)
+
+
 async def ensure_topics(
-    bootstrap_servers: str,
+    cluster: str | Mapping[str, Any],
     topics: list[str],
     *,
     partitions: int,
@@ -83,8 +87,8 @@ async def ensure_topics(
     """Create the topics that do not exist yet; answer those created. With `config` (a state
     topic's `cleanup.policy=compact`), a topic that exists without it is given it: one that
     a client created by producing to it (brokers that auto-create topics) must not keep
-    deleting what it holds."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="opp-topics")
+    deleting what it holds. `cluster`: where the cluster is and who asks (`client_options_of`)."""
+    admin = AIOKafkaAdminClient(**client_options_of(cluster), client_id="opp-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -145,9 +149,9 @@ async def _configure(admin: AIOKafkaAdminClient, topics: list[str], config: Mapp
         await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {**kept, **config})])
 
 
-async def describe_cluster(bootstrap_servers: str, timeout: float = 3.0) -> dict:
+async def describe_cluster(cluster: str | Mapping[str, Any], timeout: float = 3.0) -> dict:
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, client_id="opp-health", request_timeout_ms=int(timeout * 1000)
+        **client_options_of(cluster), client_id="opp-health", request_timeout_ms=int(timeout * 1000)
     )
     try:
         await asyncio.wait_for(admin.start(), timeout)

@@ -82,12 +82,12 @@ async def redrive(
     source = settings.topic(dlq)
     target = source.removesuffix(DLQ_SUFFIX)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_client_options(),
         group_id=settings.group(group or "all"),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True)
+    producer = AIOKafkaProducer(**settings.kafka_client_options(), enable_idempotence=True)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(source)

@@ -174,7 +174,7 @@ class ServiceRuntime:
             group_id=self.settings.group(name),
             topics=[self.settings.topic(t) for t in topics],
             router=router,
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            client_options=self.settings.kafka_client_options(),
             producer=self.producer,
             policy=RetryPolicy(
                 max_attempts=self.settings.consumer_max_attempts,
@@ -309,11 +309,10 @@ class ServiceRuntime:
         options = dict(
             partitions=self.settings.kafka_topic_partitions, replication_factor=self.settings.kafka_replication_factor
         )
-        created = await ensure_topics(
-            self.settings.kafka_bootstrap_servers, [self.settings.topic(t) for t in wanted], **options
-        )
+        client_options = self.settings.kafka_client_options()
+        created = await ensure_topics(client_options, [self.settings.topic(t) for t in wanted], **options)
         return created + await ensure_topics(
-            self.settings.kafka_bootstrap_servers,
+            client_options,
             [self.settings.topic(state_topic(t)) for t in own],
             **options,
             config=STATE_TOPIC_CONFIG,
@@ -397,7 +396,7 @@ class ServiceRuntime:
         checked_at, ok, error = self._kafka_checked
         if time.monotonic() - checked_at > 5:  # the broker is asked at most every 5 s
             try:
-                await describe_cluster(self.settings.kafka_bootstrap_servers)
+                await describe_cluster(self.settings.kafka_client_options())
                 ok, error = True, None
             except Exception as exc:
                 ok, error = False, f"{type(exc).__name__}: {exc}"[:300]

@@ -7,9 +7,10 @@ name, port and database, and to add what only it needs.
 
 from __future__ import annotations
 
+import ssl
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -77,6 +78,14 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_create_topics: bool = True
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="PLAINTEXT (no authentication: the tests' brokers), or SASL over plain TCP or TLS; "
+        "with SASL the broker knows the process as the principal User:<kafka_sasl_username>.",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
 
     # -- workers ---------------------------------------------------------
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
@@ -138,6 +147,13 @@ class ServiceSettings(BaseSettings):
             raise ValueError("the management port must differ from the HTTP port")
         return self
 
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> ServiceSettings:
+        sasl = self.kafka_security_protocol.startswith("SASL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(f"kafka_security_protocol {self.kafka_security_protocol} needs a username and a password")
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -174,9 +190,21 @@ class ServiceSettings(BaseSettings):
         return self.kafka_namespace + name
 
     def kafka_client_options(self) -> dict[str, Any]:
-        """How a Kafka client of the platform reaches the cluster (aiokafka's keyword arguments):
-        the one place where connection settings (a security protocol, credentials) are added."""
-        return {"bootstrap_servers": self.kafka_bootstrap_servers}
+        """How a Kafka client of the platform reaches the cluster and who it is there (aiokafka's
+        keyword arguments, the same for producers, consumers and admin clients): the one place where
+        the security protocol and the credentials are applied."""
+        options: dict[str, Any] = {"bootstrap_servers": self.kafka_bootstrap_servers}
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return options
+        options.update(
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_plain_username=self.kafka_sasl_username,
+            sasl_plain_password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+        )
+        if self.kafka_security_protocol == "SASL_SSL":
+            options["ssl_context"] = ssl.create_default_context()  # the system's CAs verify the brokers
+        return options
 
     def group(self, name: str) -> str:
         return f"{self.kafka_namespace}{self.service_name}.{name}"

@@ -52,7 +52,7 @@ def worker(servers, namespace, topic, router, holder, attempts=2, **options):
         group_id=f"{namespace}.group",
         topics=[topic],
         router=router,
-        bootstrap_servers=servers.kafka_bootstrap,
+        client_options={"bootstrap_servers": servers.kafka_bootstrap},
         producer=holder,
         policy=RetryPolicy(max_attempts=attempts, backoff_seconds=0.01),
         contract=EventContract(namespace=f"{namespace}."),

@@ -288,7 +288,7 @@ def worker_with(dead):
         group_id="g",
         topics=["partners.partner"],
         router=EventRouter(),
-        bootstrap_servers="unused:9092",
+        client_options={"bootstrap_servers": "unused:9092"},
         producer=FakeProducerHolder(),
         max_strikes=3,
     )

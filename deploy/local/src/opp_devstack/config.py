@@ -17,6 +17,7 @@ command-line flag); a flag or an explicit argument wins over the variable:
     gateway_port           OPP_STACK_GATEWAY_PORT           8000 (every service behind one origin)
     service_ports[<name>]  OPP_STACK_<NAME>_PORT            the service's port in services/manifest.toml
     timeout                OPP_STACK_TIMEOUT                90 (seconds to wait for readiness)
+    kafka_auth             OPP_STACK_KAFKA_AUTH             1 (SASL/SCRAM logins and ACLs; 0: plaintext, no auth)
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ def variable(name: str) -> str:
     return "OPP_STACK_" + name.upper()
 
 
+def _boolean(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
 def _from_env(name: str, convert: Callable[[str], object]) -> object | None:
     raw = os.environ.get(variable(name))
     if not raw:
@@ -87,6 +96,8 @@ class StackConfig:
     # other service of the manifest gets the manifest's port.
     service_ports: dict[str, int] = dataclasses.field(default_factory=dict)
     timeout: float = 90.0
+    # Kafka with SASL/SCRAM logins and the standard authorizer (opp_devstack.kafka_security).
+    kafka_auth: bool = True
 
     def __post_init__(self) -> None:
         # Absolute: the path goes into the servers' command lines and configs,
@@ -114,7 +125,12 @@ class StackConfig:
     def from_env(cls, **overrides: object) -> StackConfig:
         """Defaults, overridden by OPP_STACK_* variables, overridden by non-None arguments."""
         values: dict[str, object] = {}
-        settings = (("data_dir", Path), ("timeout", float), *((name, int) for name in KAFKA_SETTINGS))
+        settings = (
+            ("data_dir", Path),
+            ("timeout", float),
+            ("kafka_auth", _boolean),
+            *((name, int) for name in KAFKA_SETTINGS),
+        )
         for name, convert in (*settings, *((port, int) for port in SERVER_PORTS)):
             value = _from_env(name, convert)
             if value is not None:

@@ -5,7 +5,8 @@ which repeats services/manifest.toml line for line: in deploy/gateway/nginx.conf
 a `location` per route prefix of each service and per document it serves; in
 docker-compose.yml each service's definition and the gateway's wait for them.
 The event catalogue (shared/src/opp_shared/catalogue.py) lists each service's
-topics and event types from the manifest's `events` tables the same way.
+topics and event types from the manifest's `events` tables the same way, and
+shared/src/opp_shared/consumption.py the topics each service consumes.
 `make generate` (`stack.py generate`) writes those blocks, so that a new service
 needs no line in any of them; tests/test_compose.py fails when one is not current.
 """
@@ -22,6 +23,7 @@ from opp_devstack.common import REPO_ROOT, StackError, say
 NGINX_CONF = REPO_ROOT / "deploy" / "gateway" / "nginx.conf"
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 CATALOGUE = REPO_ROOT / "shared" / "src" / "opp_shared" / "catalogue.py"
+CONSUMPTION = REPO_ROOT / "shared" / "src" / "opp_shared" / "consumption.py"
 BEGIN = "# ---- generated from services/manifest.toml by `make generate`: edit the manifest, not the lines below ----"
 END = "# ---- end of the generated lines ----"
 
@@ -61,6 +63,9 @@ def compose_lines() -> list[str]:
             "  environment:",
             "    <<: *service-env",
             f"    OPP_MONGO_DATABASE: {service.database}",
+            # Its own Kafka principal (the kafka service formats its credential from the same variable).
+            f"    OPP_KAFKA_SASL_USERNAME: {name}",
+            f"    OPP_KAFKA_SASL_PASSWORD: ${{OPP_KAFKA_PASSWORD_{name.upper()}:-local-only-{name}}}",
             *(f"    {key}: {json.dumps(value)}" for key, value in service.environment.items()),
             "  ports:",
             f'    - "127.0.0.1:{service.port}:{manifest.CONTAINER_PORT}"',
@@ -82,10 +87,20 @@ def catalogue_lines() -> list[str]:
     return lines
 
 
+def consumption_lines() -> list[str]:
+    """Each service's consumed topics (its `consumes` list)."""
+    lines: list[str] = []
+    for name, service in manifest.services().items():
+        topics = ", ".join(f'"{topic}"' for topic in service.consumes)
+        lines.append(f'"{name}": ({topics}{"," if len(service.consumes) == 1 else ""}),')
+    return lines
+
+
 GENERATED: dict[Path, Callable[[], list[str]]] = {
     NGINX_CONF: nginx_lines,
     COMPOSE: compose_lines,
     CATALOGUE: catalogue_lines,
+    CONSUMPTION: consumption_lines,
 }
 
 

@@ -34,6 +34,8 @@ class Service:
     events: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # topic -> its event actions
     # Variables only this service's container gets in compose (e.g. where its SMTP server is).
     environment: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The catalogue topics its consumers read: what its Kafka principal may read (opp_shared.kafka_acls).
+    consumes: tuple[str, ...] = ()
 
     @property
     def distribution(self) -> str:
@@ -58,6 +60,11 @@ def services(path: Path = MANIFEST) -> dict[str, Service]:
         raise StackError(f"cannot read the services from {path}: {e}") from None
     found = {name: _service(name, entry, path) for name, entry in entries.items()}
     _check_unique(found, path)
+    published = {topic for service in found.values() for topic in service.events}
+    for service in found.values():
+        unknown = sorted(set(service.consumes) - published)
+        if unknown:
+            raise StackError(f"{path}: {service.name} consumes {', '.join(unknown)}, which no service publishes")
     return found
 
 
@@ -66,11 +73,12 @@ def _service(name: str, entry: dict[str, object], path: Path) -> Service:
         raise StackError(f"{path}: [services.{name}]: a service's name must be its Python package's")
     expected = {"port": int, "database": str, "settings": str, "routes": list}
     wrong = [key for key, kind in expected.items() if not isinstance(entry.get(key), kind)]
-    wrong += sorted(set(entry) - set(expected) - {"events", "environment"})
+    wrong += sorted(set(entry) - set(expected) - {"events", "environment", "consumes"})
     if wrong:
         raise StackError(
             f"{path}: [services.{name}] needs exactly port (a number), database, settings "
-            f"(strings) and routes (a list), and may have events and environment; look at {', '.join(wrong)}"
+            f"(strings) and routes (a list), and may have events, environment and consumes; "
+            f"look at {', '.join(wrong)}"
         )
     routes = tuple(str(r) for r in entry["routes"])  # type: ignore[union-attr]
     if not all(r.startswith("/") and not r.endswith("/") for r in routes):
@@ -81,6 +89,9 @@ def _service(name: str, entry: dict[str, object], path: Path) -> Service:
         re.fullmatch(r"OPP_[A-Z0-9_]+", k) and isinstance(v, str) for k, v in environment.items()
     ):
         raise StackError(f"{path}: [services.{name}.environment] maps OPP_* names to strings")
+    consumes = entry.get("consumes", [])
+    if not isinstance(consumes, list) or not all(isinstance(t, str) and t.count(".") == 1 for t in consumes):
+        raise StackError(f"{path}: consumes of {name} must be a list of catalogue topics (<service>.<aggregate>)")
     return Service(
         name,
         int(entry["port"]),
@@ -89,6 +100,7 @@ def _service(name: str, entry: dict[str, object], path: Path) -> Service:
         routes,
         events,
         dict(environment),  # type: ignore[call-overload]
+        tuple(sorted(set(consumes))),
     )
 
 

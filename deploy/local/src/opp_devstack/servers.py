@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from opp_devstack import manifest, probes
+from opp_devstack import kafka_security, manifest, probes
 from opp_devstack.common import REPO_ROOT, VENV_PYTHON, StackError, say
 from opp_devstack.config import MAX_KAFKA_BROKERS, StackConfig, port_free, variable
 from opp_devstack.install import (
@@ -145,13 +145,18 @@ def _prepare_kafka(cfg: StackConfig, node: int = 1) -> None:
     log_dirs.mkdir(parents=True, exist_ok=True)
     # Rendered on every start, so that other ports on an existing data dir work.
     properties = node_dir / "server.properties"
-    properties.write_text(kafka_properties(cfg, node))
+    properties.write_text(kafka_properties(cfg, node) + kafka_security.broker_properties(cfg))
+    properties.chmod(0o600)  # with kafka_auth it holds the admin's password
     if (log_dirs / "meta.properties").exists():
         return  # formatted before: keep the cluster id and the data
     say(f"==> formatting Kafka storage in {log_dirs} (new data dir)")
     storage_tool = [_java(), "-cp", _kafka_classpath(), "kafka.tools.StorageTool"]
     result = subprocess.run(
-        [*storage_tool, "format", "-t", _kafka_cluster_id(cfg, storage_tool), "-c", str(properties)],
+        [
+            *storage_tool,
+            *("format", "-t", _kafka_cluster_id(cfg, storage_tool), "-c", str(properties)),
+            *kafka_security.format_arguments(cfg),
+        ],
         check=False,
         capture_output=True,
         text=True,
@@ -194,7 +199,7 @@ def _kafka_command(cfg: StackConfig, node: int = 1) -> list[str]:
 def _kafka_node_ready(cfg: StackConfig, node: int) -> bool:
     port, controller_port = cfg.kafka_node_ports(node)
     if cfg.kafka_brokers == 1:
-        return probes.kafka_ready(port)
+        return probes.kafka_ready(port, kafka_security.login(cfg))
     # A node of a cluster serves clients only once a majority of the voters runs, so each node is
     # started once its controller listener (which the voters elect a leader through) is up, and
     # `start` then waits for the whole cluster (wait_for_kafka).
@@ -238,7 +243,7 @@ def wait_for_kafka(cfg: StackConfig) -> None:
     """Wait until every Kafka node serves clients (a cluster's nodes once a majority runs)."""
     deadline = time.monotonic() + cfg.timeout
     for node in cfg.kafka_nodes:
-        while not probes.kafka_ready(cfg.kafka_node_ports(node)[0]):
+        while not probes.kafka_ready(cfg.kafka_node_ports(node)[0], kafka_security.login(cfg)):
             if time.monotonic() > deadline:
                 raise StackError(f"Kafka node {node} did not serve clients within {cfg.timeout:g} s")
             time.sleep(0.2)
@@ -343,6 +348,8 @@ def _service_env(cfg: StackConfig, service: str) -> dict[str, str]:
             "OPP_SMTP_HOST": "127.0.0.1",
             "OPP_SMTP_PORT": str(cfg.mailpit_smtp_port),
             "PYTHONUNBUFFERED": "1",
+            # Logs in to Kafka as its own principal (none without kafka_auth).
+            **kafka_security.client_env(cfg, service),
         }
     )
     env.setdefault("OPP_CORS_ORIGINS", LOCAL_CORS_ORIGINS)
@@ -601,14 +608,17 @@ def stop(cfg: StackConfig | None = None, which: str = "servers") -> None:
 
 
 def create_topics(cfg: StackConfig) -> None:
-    """Every topic of the event catalogue and its dead-letter topic (as compose's `topics` step)."""
+    """Every topic of the event catalogue and its dead-letter topic, and (with kafka_auth) each
+    principal's ACLs, created as the admin (as compose's `topics` step)."""
     env = dict(
         os.environ,
         OPP_KAFKA_BOOTSTRAP_SERVERS=cfg.kafka_bootstrap,
         OPP_KAFKA_REPLICATION_FACTOR=str(cfg.kafka_replication_factor),
     )
+    env.update(kafka_security.client_env(cfg, kafka_security.ADMIN))
+    acls = ["--grant-acls"] if cfg.kafka_auth else []
     result = subprocess.run(
-        [str(VENV_PYTHON), "-m", "opp_shared.topics"],
+        [str(VENV_PYTHON), "-m", "opp_shared.topics", *acls],
         env=env,
         capture_output=True,
         text=True,
@@ -617,7 +627,7 @@ def create_topics(cfg: StackConfig) -> None:
     )
     if result.returncode != 0:
         raise StackError(f"creating the Kafka topics failed:\n{result.stdout}{result.stderr}")
-    say(f"==> {result.stdout.strip()}")
+    say("==> " + "; ".join(result.stdout.strip().splitlines()))
 
 
 def up(cfg: StackConfig | None = None) -> None:

@@ -1321,9 +1321,11 @@ READS = [
 
 
 def _token(claims: dict[str, Any], secret: str = LOCAL_JWT_SECRET, algorithm: str = "HS256") -> dict[str, str]:
+    # Made when the module is collected: valid for as long as a whole suite may run before it is sent.
     now = int(time.time())
     return {
-        "Authorization": "Bearer " + jwt.encode({"iat": now, "exp": now + 600, **claims}, secret, algorithm=algorithm)
+        "Authorization": "Bearer "
+        + jwt.encode({"iat": now, "exp": now + 8 * 3600, **claims}, secret, algorithm=algorithm)
     }
 
 

@@ -7,7 +7,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from opp_shared.auth import issue_local_token
 from opp_shared.envelope import CloudEvent, make_data, schema_uri
 from opp_shared.event_schemas import Examples, ShippedSchemaChecks
 from opp_shared.eventstore import EventMeta, build_record
+from opp_shared.kafka import client_options_of
 from opp_shared.settings import LOCAL_JWT_SECRET, ServiceSettings
 from opp_shared.testing.servers import Servers
 
@@ -134,7 +135,7 @@ async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 20.0
 
 
 async def read_topic(
-    bootstrap: str,
+    bootstrap: str | Mapping[str, Any],
     topic: str,
     *,
     until: Callable[[list[Any]], bool],
@@ -143,8 +144,9 @@ async def read_topic(
 ) -> list[Any]:
     """Read a topic from the beginning with a client of the test's own (no group,
     nothing committed) until `until(records)` holds, then `settle` seconds more
-    (to see a duplicate that would follow); answer the raw records."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    (to see a duplicate that would follow); answer the raw records. `bootstrap`: the address,
+    or a client's connection options (a secured broker's login)."""
+    consumer = AIOKafkaConsumer(**client_options_of(bootstrap), enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
         deadline = time.monotonic() + timeout

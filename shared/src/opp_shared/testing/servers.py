@@ -6,6 +6,12 @@
 3. otherwise (these machines): the project's local stack, FerretDB and Kafka
    started by the development package `opp_devstack` (deploy/local) on free ports
    in a temporary folder, and stopped at the end of the session.
+
+That Kafka is plaintext, without logins or ACLs: each test isolates itself in a
+namespace of its own, and its services create their namespaced topics as they
+start, which a service's principal may not do on a secured broker. The tests of
+the logins and ACLs themselves get a second, secured broker (`secured_kafka`):
+the same opp_devstack code as `make up`'s, SASL/SCRAM and the standard authorizer.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ def local_stack_config(data_dir: Path, kafka_brokers: int = 1) -> Any:
         mongo_port=mongo_port,
         ferretdb_debug_port=debug_port,
         timeout=180.0,
+        kafka_auth=False,  # see above
     )
 
 
@@ -92,3 +99,47 @@ def test_servers(tmp_dir: Path) -> Iterator[Servers]:
     else:
         with local_stack(tmp_dir) as servers:
             yield servers
+
+
+@dataclass(frozen=True)
+class SecuredKafka:
+    """A broker with SASL/SCRAM logins and the standard authorizer, and every principal's password."""
+
+    bootstrap: str
+    passwords: dict[str, str]  # admin, each service, subscriber
+
+    def client_options(self, principal: str, password: str | None = None) -> dict[str, Any]:
+        """aiokafka's arguments to log in as `principal` (with its password unless one is given)."""
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": principal,
+            "sasl_plain_password": self.passwords[principal] if password is None else password,
+        }
+
+    def settings(self, principal: str) -> dict[str, Any]:
+        """The Kafka settings (ServiceSettings fields) of a process that logs in as `principal`."""
+        return {
+            "kafka_bootstrap_servers": self.bootstrap,
+            "kafka_security_protocol": "SASL_PLAINTEXT",
+            "kafka_sasl_username": principal,
+            "kafka_sasl_password": self.passwords[principal],
+        }
+
+
+@contextmanager
+def secured_kafka(data_dir: Path) -> Iterator[SecuredKafka]:
+    """`make up`'s Kafka (opp_devstack, kafka_auth on) on free ports in `data_dir`."""
+    import opp_devstack as stack
+    from opp_devstack import kafka_security
+
+    kafka_port, controller_port = stack.free_ports(2)
+    config = stack.StackConfig(
+        data_dir=data_dir, kafka_port=kafka_port, kafka_controller_port=controller_port, timeout=180.0
+    )
+    try:
+        stack.start(config, "kafka")
+        yield SecuredKafka(config.kafka_bootstrap, kafka_security.credentials(config))
+    finally:
+        stack.stop(config, "kafka")

@@ -185,13 +185,34 @@ public final class Subscriber {
     }
     String group = options.get("--group");
     if (group == null) {
-      System.err.println("usage: Subscriber --group GROUP [--bootstrap HOST:PORT] [--namespace NS.] [--until-caught-up] [--json]");
+      System.err.println(
+          "usage: Subscriber --group GROUP [--bootstrap HOST:PORT] [--namespace NS.] [--until-caught-up] [--json]"
+              + " [--username NAME [--security-protocol SASL_PLAINTEXT|SASL_SSL]] (password in KAFKA_PASSWORD)");
       System.exit(2);
     }
     String namespace = options.get("--namespace");
     Properties config = new Properties();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.get("--bootstrap"));
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, group + "-example");
+    // A broker with logins: SASL/SCRAM-SHA-512 as --username, the password from KAFKA_PASSWORD (not
+    // on the command line); the group must then start with the principal's name and a dot.
+    String username = options.get("--username");
+    if (username != null) {
+      String password = System.getenv("KAFKA_PASSWORD");
+      if (password == null || password.isEmpty()) {
+        System.err.println("--username needs the password in the KAFKA_PASSWORD variable");
+        System.exit(2);
+      }
+      config.put("security.protocol", options.getOrDefault("--security-protocol", "SASL_PLAINTEXT"));
+      config.put("sasl.mechanism", "SCRAM-SHA-512");
+      config.put(
+          "sasl.jaas.config",
+          "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+              + username
+              + "\" password=\""
+              + password.replace("\\", "\\\\").replace("\"", "\\\"")
+              + "\";");
+    }
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
