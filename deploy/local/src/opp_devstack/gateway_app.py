@@ -33,6 +33,7 @@ import httpx
 import uvicorn
 
 from opp_devstack.gateway import Location, route
+from opp_shared.web.middleware import read_body
 
 MAX_BODY_BYTES = 1_048_576
 # Headers of one connection, not of the message (RFC 9110, 7.6.1): never forwarded.
@@ -82,7 +83,7 @@ class Gateway:
             detail = "no service answers this path"
             await own(404, _problem(404, "not-found", "Not found", detail, request_id))
             return
-        body = await self._body(receive)
+        body = await read_body(receive, MAX_BODY_BYTES)
         if body is None:
             detail = f"the body is over the limit of {MAX_BODY_BYTES} bytes"
             await own(413, _problem(413, "payload-too-large", "Request body too large", detail, request_id))
@@ -131,23 +132,6 @@ class Gateway:
             await send({"type": "http.response.body", "body": body})
 
         return answer
-
-    @staticmethod
-    async def _body(receive: Any) -> bytes | None:
-        """The whole request body (at most MAX_BODY_BYTES; None when over)."""
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
 
     async def _forward(
         self, scope: dict[str, Any], location: Location, headers: dict[str, str], body: bytes, request_id: str
